@@ -1,0 +1,30 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layers point one way: GoTrace (the reader, no SQLite) ← Warehouse (SQLite) ← traceware (CLI).
+let package = Package(
+    name: "traceware",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "traceware", targets: ["traceware"]),
+        .library(name: "GoTrace", targets: ["GoTrace"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "GoTrace"),
+        .target(name: "Warehouse", dependencies: ["GoTrace", "CSQLite"]),
+        .executableTarget(
+            name: "traceware",
+            dependencies: [
+                "GoTrace", "Warehouse",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "GoTraceTests", dependencies: ["GoTrace"]),
+        .testTarget(name: "WarehouseTests", dependencies: ["Warehouse", "GoTrace"]),
+        .testTarget(name: "CLITests", dependencies: []),
+    ]
+)

@@ -1,0 +1,12 @@
+import ArgumentParser
+
+@main
+struct Traceware: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "traceware",
+        abstract: "A SQLite warehouse for Go execution traces.",
+        subcommands: [
+            Dump.self,
+        ]
+    )
+}
