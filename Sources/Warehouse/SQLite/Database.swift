@@ -1,0 +1,272 @@
+import CSQLite
+
+/// An owning SQLite connection. Closed in deinit (after every Statement that keeps it alive is gone).
+///
+/// Not thread-safe: one connection belongs to one thread/task, like a GRDB `Database` inside its queue.
+public final class Database {
+    public enum Mode: Sendable {
+        /// Read and write; the file is created if missing and put in WAL mode.
+        case readWrite
+        /// SQLITE_OPEN_READONLY plus `PRAGMA query_only`, and an authorizer that refuses ATTACH/DETACH,
+        /// load_extension() and pragmas that change settings. For ad-hoc user SQL.
+        case readOnly
+    }
+
+    public let path: String
+    public let mode: Mode
+    let handle: OpaquePointer
+    private var guardState: ReadOnlyGuard?
+
+    /// Opens `path` (":memory:" for a private in-memory database).
+    /// - busyTimeout: how long a statement waits for another connection's lock before SQLITE_BUSY;
+    ///   with WAL this matters only for writers and the checkpoint, so readers never see "database is locked"
+    ///   while an ingest runs.
+    public init(path: String, mode: Mode = .readWrite, busyTimeoutMilliseconds: Int32 = 30_000) throws {
+        self.path = path
+        self.mode = mode
+        var db: OpaquePointer?
+        var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
+        switch mode {
+        case .readWrite: flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+        case .readOnly: flags |= SQLITE_OPEN_READONLY
+        }
+        let code = sqlite3_open_v2(path, &db, flags, nil)
+        guard code == SQLITE_OK, let db else {
+            let error = DatabaseError(handle: db, code: code, sql: nil)
+            sqlite3_close_v2(db)
+            throw DatabaseError(code: error.extendedCode, message: "cannot open \(path): \(error.message)")
+        }
+        self.handle = db
+        sqlite3_extended_result_codes(db, 1)
+        sqlite3_busy_timeout(db, busyTimeoutMilliseconds)
+        // Hardening for both modes: no extension loading, no writable_schema tricks, no schema-borne
+        // functions with side effects.
+        _ = traceware_sqlite3_db_config_int(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nil)
+        _ = traceware_sqlite3_db_config_int(db, SQLITE_DBCONFIG_DEFENSIVE, 1, nil)
+        _ = traceware_sqlite3_db_config_int(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nil)
+
+        switch mode {
+        case .readWrite:
+            // WAL lets `query` read while an ingest writes. synchronous=NORMAL is durable against a killed
+            // process in WAL mode (a power cut may lose the last commit, never corrupt).
+            let journal = try scalarText("PRAGMA journal_mode = WAL")
+            if path != ":memory:" && path != "" && journal?.lowercased() != "wal" {
+                throw DatabaseError(
+                    code: SQLITE_ERROR, message: "cannot put \(path) in WAL mode (journal_mode is \(journal ?? "?"))")
+            }
+            try execute("PRAGMA synchronous = NORMAL")
+        case .readOnly:
+            try execute("PRAGMA query_only = 1")
+            // No attached databases at all, even if the authorizer were bypassed.
+            sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, 0)
+            let state = ReadOnlyGuard()
+            guardState = state
+            sqlite3_set_authorizer(db, readOnlyAuthorizer, Unmanaged.passUnretained(state).toOpaque())
+        }
+    }
+
+    deinit {
+        if guardState != nil { sqlite3_set_authorizer(handle, nil, nil) }
+        sqlite3_close_v2(handle)
+    }
+
+    // MARK: Statements
+
+    /// Prepares exactly one statement; anything but whitespace and comments after it is an error.
+    /// - persistent: SQLITE_PREPARE_PERSISTENT, for statements reused many times (the ingest inserts).
+    public func prepare(_ sql: String, persistent: Bool = false) throws -> Statement {
+        var statements = try prepareAll(sql, persistent: persistent, limit: 2)
+        guard statements.count == 1 else {
+            if statements.isEmpty {
+                throw DatabaseError(code: SQLITE_MISUSE, message: "no SQL statement given", sql: sql)
+            }
+            throw DatabaseError(
+                code: SQLITE_MISUSE,
+                message: "one statement expected, found another: `\(statements[1].sql)`", sql: sql)
+        }
+        guardState?.denial = nil
+        return statements.removeFirst()
+    }
+
+    /// Runs every statement in `sql`, in order, discarding rows.
+    public func execute(_ sql: String) throws {
+        try forEachStatement(sql, persistent: false) { statement in
+            while try statement.step() {}
+            return true
+        }
+    }
+
+    /// Runs one statement with bound values, discarding rows.
+    public func execute(_ sql: String, _ values: [DatabaseValue]) throws {
+        try prepare(sql).execute(values)
+    }
+
+    private func prepareAll(_ sql: String, persistent: Bool, limit: Int) throws -> [Statement] {
+        var result: [Statement] = []
+        try forEachStatement(sql, persistent: persistent) { statement in
+            result.append(statement)
+            return result.count < limit
+        }
+        return result
+    }
+
+    /// Prepares the statements of `sql` one at a time (each is prepared only after the previous one ran,
+    /// so a CREATE TABLE can be followed by an INSERT into it) and hands them to `body` until it returns false.
+    private func forEachStatement(_ sql: String, persistent: Bool, _ body: (Statement) throws -> Bool) throws {
+        var utf8 = Array(sql.utf8)
+        utf8.append(0)
+        let count = utf8.count - 1
+        try utf8.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            try base.withMemoryRebound(to: CChar.self, capacity: buffer.count) { start in
+                var offset = 0
+                while offset < count {
+                    var stmt: OpaquePointer?
+                    var tail: UnsafePointer<CChar>?
+                    guardState?.denial = nil
+                    let flags: UInt32 = persistent ? UInt32(SQLITE_PREPARE_PERSISTENT) : 0
+                    let code = sqlite3_prepare_v3(handle, start + offset, Int32(count - offset), flags, &stmt, &tail)
+                    let end = tail.map { $0 - start } ?? count
+                    let text = String(decoding: buffer[offset..<max(offset, min(end, count))], as: UTF8.self)
+                        .trimmingWhitespace()
+                    guard code == SQLITE_OK else {
+                        if let denial = guardState?.denial {
+                            guardState?.denial = nil
+                            throw DatabaseError(code: SQLITE_AUTH, message: denial, sql: text)
+                        }
+                        throw DatabaseError(handle: handle, code: code, sql: text)
+                    }
+                    offset = max(end, offset + 1)
+                    guard let stmt else { continue }  // whitespace or a comment
+                    let statement = Statement(database: self, handle: stmt, sql: text)
+                    if mode == .readOnly && !statement.isReadOnly {
+                        throw DatabaseError(
+                            code: SQLITE_READONLY,
+                            message: "this connection is read-only: the statement would write the warehouse",
+                            sql: text)
+                    }
+                    if try !body(statement) { return }
+                }
+            }
+        }
+    }
+
+    // MARK: Convenience
+
+    /// The first column of the first row, or nil when there is no row or it is NULL.
+    public func scalarInt64(_ sql: String, _ values: [DatabaseValue] = []) throws -> Int64? {
+        let statement = try prepare(sql)
+        if !values.isEmpty { try statement.bind(values) }
+        guard try statement.step(), !statement.isNull(at: 0) else { return nil }
+        return statement.int64(at: 0)
+    }
+
+    public func scalarText(_ sql: String, _ values: [DatabaseValue] = []) throws -> String? {
+        let statement = try prepare(sql)
+        if !values.isEmpty { try statement.bind(values) }
+        guard try statement.step() else { return nil }
+        return statement.string(at: 0)
+    }
+
+    /// All rows of a query, materialized. For small catalog queries; reports stream with `Statement.step`.
+    public func rows(_ sql: String, _ values: [DatabaseValue] = []) throws -> [[DatabaseValue]] {
+        let statement = try prepare(sql)
+        if !values.isEmpty { try statement.bind(values) }
+        var rows: [[DatabaseValue]] = []
+        while try statement.step() { rows.append(statement.row()) }
+        return rows
+    }
+
+    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+    public var changes: Int { Int(sqlite3_changes64(handle)) }
+    public var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
+
+    // MARK: Transactions
+
+    public enum TransactionKind: String, Sendable {
+        case deferred = "DEFERRED"
+        /// Takes the write lock at BEGIN, so a second writer waits (busy timeout) instead of failing later.
+        case immediate = "IMMEDIATE"
+        case exclusive = "EXCLUSIVE"
+    }
+
+    public func beginTransaction(_ kind: TransactionKind = .immediate) throws {
+        try execute("BEGIN \(kind.rawValue) TRANSACTION")
+    }
+
+    public func commit() throws { try execute("COMMIT") }
+
+    /// Rolls back if a transaction is open; never throws (used on error paths).
+    public func rollback() {
+        if isInTransaction { sqlite3_exec(handle, "ROLLBACK", nil, nil, nil) }
+    }
+
+    /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
+    public func inTransaction<T>(_ kind: TransactionKind = .immediate, _ body: () throws -> T) throws -> T {
+        try beginTransaction(kind)
+        do {
+            let result = try body()
+            try commit()
+            return result
+        } catch {
+            rollback()
+            throw error
+        }
+    }
+}
+
+// MARK: - The read-only guard
+
+/// Where the authorizer leaves its reason, so the error says why instead of SQLite's "not authorized".
+final class ReadOnlyGuard {
+    var denial: String?
+}
+
+/// Pragmas that take an argument yet only read. Any other pragma with an argument changes a setting
+/// (e.g. `query_only = 0`, `journal_mode = delete`) and is refused.
+private let readOnlyPragmasWithArgument: Set<String> = [
+    "table_info", "table_xinfo", "table_list", "index_info", "index_xinfo", "index_list",
+    "foreign_key_list", "foreign_key_check", "integrity_check", "quick_check",
+]
+
+private let readOnlyAuthorizer:
+    @convention(c) (
+        UnsafeMutableRawPointer?, Int32, UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafePointer<CChar>?,
+        UnsafePointer<CChar>?
+    ) -> Int32 = { context, action, first, second, _, _ in
+        func deny(_ reason: String) -> Int32 {
+            if let context {
+                let state = Unmanaged<ReadOnlyGuard>.fromOpaque(context).takeUnretainedValue()
+                if state.denial == nil { state.denial = reason }
+            }
+            return SQLITE_DENY
+        }
+        switch action {
+        case SQLITE_ATTACH, SQLITE_DETACH:
+            return deny("ATTACH and DETACH are not allowed on the read-only query connection")
+        case SQLITE_FUNCTION:
+            // For SQLITE_FUNCTION the third argument is NULL and the fourth is the function name.
+            let name = second.map { String(cString: $0).lowercased() } ?? ""
+            if name == "load_extension" {
+                return deny("load_extension() is not allowed on the read-only query connection")
+            }
+            return SQLITE_OK
+        case SQLITE_PRAGMA:
+            let name = first.map { String(cString: $0).lowercased() } ?? ""
+            if second != nil && !readOnlyPragmasWithArgument.contains(name) {
+                return deny("PRAGMA \(name) with a value is not allowed on the read-only query connection")
+            }
+            return SQLITE_OK
+        default:
+            return SQLITE_OK
+        }
+    }
+
+extension String {
+    func trimmingWhitespace() -> String {
+        let scalars = unicodeScalars
+        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }
+        let last = scalars.lastIndex(where: { !$0.properties.isWhitespace }) ?? first
+        return String(scalars[first...last])
+    }
+}
