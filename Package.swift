@@ -15,7 +15,12 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "GoTrace"),
-        .target(name: "Warehouse", dependencies: ["GoTrace", "CSQLite"]),
+        .target(name: "Warehouse", dependencies: ["GoTrace", "CSQLite"], plugins: ["EmbedSQLPlugin"]),
+        // Embeds Schema/*.sql and Queries/*.sql into Warehouse as generated Swift source.
+        .executableTarget(name: "EmbedSQLTool", path: "Sources/EmbedSQLTool"),
+        .plugin(
+            name: "EmbedSQLPlugin", capability: .buildTool(), dependencies: ["EmbedSQLTool"],
+            path: "Sources/EmbedSQLPlugin"),
         .executableTarget(
             name: "traceware",
             dependencies: [
