@@ -1,0 +1,297 @@
+// Port of Go 1.27.3 src/internal/trace/base.go: the unprocessed event, the per-generation tables, and
+// the small ID types every part of the reader shares.
+
+/// Go's `timedEventArgs`: room for the arguments of any timed event (`MaxTimedEventArgs - 1` = 4),
+/// stored inline so a BaseEvent never allocates.
+struct TimedEventArgs: Sendable, Equatable {
+    var a0: UInt64 = 0
+    var a1: UInt64 = 0
+    var a2: UInt64 = 0
+    var a3: UInt64 = 0
+
+    static let count = Tracev2.maxTimedEventArgs - 1
+
+    /// Out-of-range indices read 0 and ignore writes (Go would panic; no input reaches them).
+    @inline(__always) subscript(i: Int) -> UInt64 {
+        get {
+            switch i {
+            case 0: return a0
+            case 1: return a1
+            case 2: return a2
+            case 3: return a3
+            default: return 0
+            }
+        }
+        set {
+            switch i {
+            case 0: a0 = newValue
+            case 1: a1 = newValue
+            case 2: a2 = newValue
+            case 3: a3 = newValue
+            default: break
+            }
+        }
+    }
+}
+
+/// Go's `baseEvent`: the basic unprocessed event.
+struct BaseEvent: Sendable {
+    var typ: Tracev2.EventType
+    var time: Time
+    var args: TimedEventArgs
+
+    @inline(__always) init(typ: Tracev2.EventType, time: Time, args: TimedEventArgs = TimedEventArgs()) {
+        self.typ = typ
+        self.time = time
+        self.args = args
+    }
+
+    /// Index into `args` where Go's `extra(version.Go122)` slice starts: the slots after the event's
+    /// own arguments (`args[len(spec.Args)-1:]`), which the parser uses to pass data up into Event.
+    @inline(__always) var extraStart: Int {
+        let i = Int(typ.rawValue)
+        guard i < Tracev2.allSpecs.count else { return TimedEventArgs.count }
+        return max(0, Tracev2.allSpecs[i].args.count - 1)
+    }
+
+    /// Go's `e.extra(version.Go122)[i]`.
+    @inline(__always) func extra(_ i: Int) -> UInt64 { args[extraStart + i] }
+
+    /// Go's `e.extra(version.Go122)[i] = v`.
+    @inline(__always) mutating func setExtra(_ i: Int, _ v: UInt64) { args[extraStart + i] = v }
+}
+
+/// Go's `timestamp`: an unprocessed timestamp in trace clock units.
+typealias Timestamp = UInt64
+
+/// Go's `frequency`: nanoseconds per timestamp unit.
+struct Frequency: Sendable, Equatable {
+    var value: Double = 0
+
+    /// Go's `frequency.mul`: `Time(float64(t) * float64(f))`.
+    @inline(__always) func mul(_ t: Timestamp) -> Time {
+        Time(goFloat64ToInt64(Double(t) * value))
+    }
+
+    static func == (a: Frequency, b: Double) -> Bool { a.value == b }
+}
+
+/// Go's float64 -> int64 conversion on amd64 (CVTTSD2SQ): truncation toward zero, and the "integer
+/// indefinite" value Int64.min for NaN and out-of-range inputs. Swift's Int64(_:) would trap there.
+@inline(__always) func goFloat64ToInt64(_ d: Double) -> Int64 {
+    if d.isNaN || d >= 9_223_372_036_854_775_808.0 || d < -9_223_372_036_854_775_808.0 {
+        return Int64.min
+    }
+    return Int64(d)
+}
+
+/// An ID type usable as a DataTable key.
+protocol TableID: Hashable, Sendable {
+    var rawValue: UInt64 { get }
+    init(_ raw: UInt64)
+}
+
+/// Go's `stringID`: an index into the string table of a generation.
+struct StringID: TableID, RawRepresentable, CustomStringConvertible {
+    var rawValue: UInt64
+    init(rawValue: UInt64) { self.rawValue = rawValue }
+    @inline(__always) init(_ raw: UInt64) { self.rawValue = raw }
+    var description: String { String(rawValue) }
+}
+
+/// Go's `extraStringID`: an index into the extra string table of a generation.
+struct ExtraStringID: Hashable, Sendable, RawRepresentable {
+    var rawValue: UInt64
+    init(rawValue: UInt64) { self.rawValue = rawValue }
+    @inline(__always) init(_ raw: UInt64) { self.rawValue = raw }
+}
+
+/// Go's `stackID`: an index into the stack table of a generation.
+struct StackID: TableID, RawRepresentable, CustomStringConvertible {
+    var rawValue: UInt64
+    init(rawValue: UInt64) { self.rawValue = rawValue }
+    @inline(__always) init(_ raw: UInt64) { self.rawValue = raw }
+    var description: String { String(rawValue) }
+}
+
+/// Element of a DataTable: knows how Go's %T and %v print it (for the duplicate-ID error).
+protocol DataTableElement: Sendable {
+    static var zero: Self { get }
+    static var goTypeName: String { get }
+    var goDescription: String { get }
+}
+
+extension String: DataTableElement {
+    static var zero: String { "" }
+    static var goTypeName: String { "string" }
+    var goDescription: String { self }
+}
+
+/// Go's internal `stack`: the PCs of a stack sample; frames are looked up in `EvTable.pcs`.
+struct StackEntry: DataTableElement {
+    var pcs: [UInt64]
+    static var zero: StackEntry { StackEntry(pcs: []) }
+    static var goTypeName: String { "trace.stack" }
+    /// Go's `stack.String()`: "\t%#v\n" per PC.
+    var goDescription: String {
+        var s = ""
+        for pc in pcs { s += "\t0x" + String(pc, radix: 16) + "\n" }
+        return s
+    }
+}
+
+/// Go's internal `frame`: one stack frame.
+struct Frame: Sendable, Equatable {
+    var pc: UInt64
+    var funcID: StringID
+    var fileID: StringID
+    var line: UInt64
+}
+
+/// Go's `dataTable[EI, E]`: a mapping from IDs to elements, sparse while filling and (usually) dense
+/// after `compactify`.
+struct DataTable<ID: TableID, E: DataTableElement>: Sendable {
+    var present: [UInt8] = []
+    var dense: [E] = []
+    var sparse: [ID: E]? = nil
+
+    /// Go's `insert`: fails if a mapping for id already exists, whatever its content.
+    mutating func insert(_ id: ID, _ data: E) -> TraceError? {
+        if sparse == nil { sparse = [:] }
+        if let existing = get(id) {
+            return TraceError(
+                "multiple \(E.goTypeName)s with the same ID: id=\(id.rawValue), new=\(data.goDescription), existing=\(existing.goDescription)"
+            )
+        }
+        sparse![id] = data
+        return nil
+    }
+
+    /// Go's `append`: adds an element and returns its new ID (len(sparse)+1).
+    mutating func append(_ data: E) -> ID {
+        if sparse == nil { sparse = [:] }
+        let id = ID(UInt64(sparse!.count) &+ 1)
+        sparse![id] = data
+        return id
+    }
+
+    /// Go's `compactify`: move sparse into dense when the IDs are compact enough (at most 2x waste).
+    mutating func compactify() {
+        guard let sp = sparse, dense.isEmpty else { return }  // Already compactified.
+        var maxID: UInt64 = 0
+        var minID: UInt64 = .max
+        for id in sp.keys {
+            if id.rawValue > maxID { maxID = id.rawValue }
+            if id.rawValue < minID { minID = id.rawValue }
+        }
+        // We can't create a slice big enough to hold maxID elements.
+        if maxID >= UInt64(Int.max) { return }
+        // We're willing to waste at most 2x memory. (Go: int(maxID-minID), which wraps when empty.)
+        let span = Int(truncatingIfNeeded: maxID &- minID)
+        if span > max(sp.count, 2 * sp.count) { return }
+        if minID > UInt64(sp.count) { return }
+        let size = Int(maxID) + 1
+        var present = [UInt8](repeating: 0, count: (size + 7) / 8)
+        var dense = [E](repeating: E.zero, count: size)
+        for (id, data) in sp {
+            let i = Int(id.rawValue)
+            dense[i] = data
+            present[i / 8] |= UInt8(1) << UInt8(i % 8)
+        }
+        self.present = present
+        self.dense = dense
+        self.sparse = nil
+    }
+
+    /// Go's `get`: ID 0 always resolves to the zero element.
+    @inline(__always) func get(_ id: ID) -> E? {
+        let raw = id.rawValue
+        if raw == 0 { return E.zero }
+        if raw < UInt64(dense.count) {
+            let i = Int(raw)
+            if present[i / 8] & (UInt8(1) << UInt8(i % 8)) != 0 { return dense[i] }
+        } else if let sp = sparse {
+            return sp[id]
+        }
+        return nil
+    }
+
+    /// Go's `forEach`: dense entries in ID order, then sparse ones (Go's map order is random; ours is
+    /// Swift's dictionary order).
+    func forEach(_ body: (ID, E) -> Bool) -> Bool {
+        for (i, value) in dense.enumerated() {
+            if present[i / 8] & (UInt8(1) << UInt8(i % 8)) == 0 { continue }
+            if !body(ID(UInt64(i)), value) { return false }
+        }
+        guard let sp = sparse else { return true }
+        for (id, value) in sp {
+            if !body(id, value) { return false }
+        }
+        return true
+    }
+}
+
+/// Go's `evTable`: the per-generation data needed to interpret an individual event. Shared by every
+/// Event of the generation; mutated only while that generation is being read (on one thread).
+final class EvTable: @unchecked Sendable {
+    // Go's embedded `sync`.
+    var freq = Frequency()
+    var hasClockSnapshot = false
+    var snapTime: Timestamp = 0
+    var snapMono: UInt64 = 0
+    var snapWall = WallTime(unixSeconds: 0, nanoseconds: 0)
+
+    var strings = DataTable<StringID, String>()
+    var stacks = DataTable<StackID, StackEntry>()
+    var pcs: [UInt64: Frame] = [:]
+
+    /// Strings generated during parsing that don't come from the trace, so they aren't in `strings`.
+    var extraStrings: [String] = []
+    var extraStringIDs: [String: ExtraStringID] = [:]
+    var nextExtra = ExtraStringID(0)
+
+    /// Unparsed data per experiment.
+    var expBatches: [Tracev2.Experiment: [ExperimentalBatch]] = [:]
+
+    init() {}
+
+    /// Go's `addExtraString`: a unique ID for s in this table ("" is always 0).
+    func addExtraString(_ s: String) -> ExtraStringID {
+        if s.isEmpty { return ExtraStringID(0) }
+        if let id = extraStringIDs[s] { return id }
+        nextExtra = ExtraStringID(nextExtra.rawValue &+ 1)
+        let id = nextExtra
+        extraStrings.append(s)
+        extraStringIDs[s] = id
+        return id
+    }
+
+    /// Go's `getExtraString`; unknown IDs give "" (Go would panic; only our own IDs reach it).
+    func getExtraString(_ id: ExtraStringID) -> String {
+        if id.rawValue == 0 { return "" }
+        let i = id.rawValue &- 1
+        guard i < UInt64(extraStrings.count) else { return "" }
+        return extraStrings[Int(i)]
+    }
+}
+
+/// Go's `schedCtx`: the scheduling resources associated with an event.
+struct SchedCtx: Sendable, Equatable {
+    var g: GoID
+    var p: ProcID
+    var m: ThreadID
+
+    @inline(__always) init(g: GoID, p: ProcID, m: ThreadID) {
+        self.g = g
+        self.p = p
+        self.m = m
+    }
+}
+
+/// Go's `cpuSample`: a CPU profiling sample captured by the trace.
+struct CPUSample: Sendable {
+    var ctx: SchedCtx
+    /// Raw timestamp until `fixUpCPUSamples` converts it (as Go does, in the same field).
+    var time: Time
+    var stack: StackID
+}
