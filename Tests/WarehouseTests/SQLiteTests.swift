@@ -137,8 +137,8 @@ final class TemporaryDirectory {
         let dir = try TemporaryDirectory()
         let path = try makeWarehouseFile(dir)
         let ro = try Database(path: path, mode: .readOnly)
-        let error = try #require(throws: DatabaseError.self) { try ro.execute(sql) }
-        #expect(error.message.contains("read-only"), "\(error)")
+        let error = try #require(throws: ReadOnlyViolation.self) { try ro.execute(sql) }
+        #expect(error.description.contains("read-only"), "\(error)")
         #expect(try ro.scalarInt64("SELECT count(*) FROM t") == 2)
     }
 
@@ -146,7 +146,7 @@ final class TemporaryDirectory {
         let dir = try TemporaryDirectory()
         let path = try makeWarehouseFile(dir)
         let ro = try Database(path: path, mode: .readOnly)
-        let error = try #require(throws: DatabaseError.self) {
+        let error = try #require(throws: ReadOnlyViolation.self) {
             try ro.execute("ATTACH DATABASE '\(dir.path("other.db"))' AS other")
         }
         #expect(error.message.contains("ATTACH"), "\(error)")
@@ -156,7 +156,7 @@ final class TemporaryDirectory {
     @Test func loadExtensionIsRefused() throws {
         let dir = try TemporaryDirectory()
         let ro = try Database(path: try makeWarehouseFile(dir), mode: .readOnly)
-        let error = try #require(throws: DatabaseError.self) { try ro.execute("SELECT load_extension('libm.so.6')") }
+        let error = try #require(throws: ReadOnlyViolation.self) { try ro.execute("SELECT load_extension('libm.so.6')") }
         #expect(error.message.contains("load_extension"), "\(error)")
     }
 
@@ -164,7 +164,7 @@ final class TemporaryDirectory {
         let dir = try TemporaryDirectory()
         let ro = try Database(path: try makeWarehouseFile(dir), mode: .readOnly)
         for sql in ["PRAGMA query_only = 0", "PRAGMA journal_mode = DELETE", "PRAGMA writable_schema = 1"] {
-            let error = try #require(throws: DatabaseError.self) { try ro.execute(sql) }
+            let error = try #require(throws: ReadOnlyViolation.self) { try ro.execute(sql) }
             #expect(error.message.contains("PRAGMA"), "\(error)")
         }
         #expect(try ro.scalarInt64("PRAGMA query_only") == 1)

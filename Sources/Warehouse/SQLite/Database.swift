@@ -132,7 +132,7 @@ public final class Database {
                     guard code == SQLITE_OK else {
                         if let denial = guardState?.denial {
                             guardState?.denial = nil
-                            throw DatabaseError(code: SQLITE_AUTH, message: denial, sql: text)
+                            throw ReadOnlyViolation(message: denial, sql: text)
                         }
                         throw DatabaseError(handle: handle, code: code, sql: text)
                     }
@@ -140,10 +140,7 @@ public final class Database {
                     guard let stmt else { continue }  // whitespace or a comment
                     let statement = Statement(database: self, handle: stmt, sql: text)
                     if mode == .readOnly && !statement.isReadOnly {
-                        throw DatabaseError(
-                            code: SQLITE_READONLY,
-                            message: "this connection is read-only: the statement would write the warehouse",
-                            sql: text)
+                        throw ReadOnlyViolation(message: "the statement would write the warehouse", sql: text)
                     }
                     if try !body(statement) { return }
                 }
@@ -216,6 +213,13 @@ public final class Database {
 }
 
 // MARK: - The read-only guard
+
+/// A statement refused by a read-only connection before it ran.
+public struct ReadOnlyViolation: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public let sql: String
+    public var description: String { "refused (the warehouse is opened read-only): \(message): `\(sql)`" }
+}
 
 /// Where the authorizer leaves its reason, so the error says why instead of SQLite's "not authorized".
 final class ReadOnlyGuard {
