@@ -198,8 +198,8 @@ public struct Sync: Sendable {
 }
 
 /// Go's `tracev2GoStatus2GoState`, indexed by the raw tracev2 GoStatus (GoBad, GoRunnable, GoRunning,
-/// GoWaiting, GoSyscall). Callers check the index against `count` first, as order.go does.
-let tracev2GoStatus2GoState: [GoState] = [.undetermined, .runnable, .running, .waiting, .syscall]
+/// GoSyscall, GoWaiting). Callers check the index against `count` first, as order.go does.
+let tracev2GoStatus2GoState: [GoState] = [.undetermined, .runnable, .running, .syscall, .waiting]
 
 /// Go's `tracev2ProcStatus2ProcState`, indexed by the raw tracev2 ProcStatus (ProcBad, ProcRunning,
 /// ProcIdle, ProcSyscall, ProcSyscallAbandoned). A P in a syscall counts as running; an abandoned one as idle.
