@@ -71,16 +71,18 @@ public enum V1 {
         var inlineStrings: [String]
 
         /// Go's (*Trace).STWReason: the version-dependent meaning of an EvSTWStart kind argument.
-        func stwReason(_ kindID: UInt64) -> STWReason {
-            if version < 21 {
-                if kindID == 0 || kindID == 1 { return STWReason(rawValue: Int(kindID) + 1) ?? .unknown }
-                return .unknown
-            } else if version == 21 {
-                if kindID < UInt64(STWReason.numReasons) { return STWReason(rawValue: Int(kindID)) ?? .unknown }
-                return .unknown
-            }
+        func stwReason(_ kindID: UInt64) -> STWReason { V1.stwReason(version: version, kindID) }
+    }
+
+    static func stwReason(version: Int, _ kindID: UInt64) -> STWReason {
+        if version < 21 {
+            if kindID == 0 || kindID == 1 { return STWReason(rawValue: Int(kindID) + 1) ?? .unknown }
+            return .unknown
+        } else if version == 21 {
+            if kindID < UInt64(STWReason.numReasons) { return STWReason(rawValue: Int(kindID)) ?? .unknown }
             return .unknown
         }
+        return .unknown
     }
 
     enum STWReason: Int {
