@@ -16,3 +16,6 @@ public enum EmbeddedSQL {
     /// Every embedded file.
     public static var all: [EmbeddedSQLFile] { files }
 }
+
+/// Recorded in runs.traceware_version.
+public let tracewareVersion = "0.1.0-dev"
