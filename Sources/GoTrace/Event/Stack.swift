@@ -18,6 +18,10 @@ public struct Stack: Sendable {
     /// ID 0 is *not* noStack: it has no frames but still prints an empty stack header.
     public var isNoStack: Bool { table == nil && id.rawValue == 0 }
 
+    /// The stack's id in its generation's table: equal within one generation means equal frames
+    /// (ids start over each generation, which begins with a Sync event). For per-generation caches.
+    public var idInGeneration: UInt64 { id.rawValue }
+
     /// Calls `body` with each frame, leaf first (Go's `Frames()`); `body` returns false to stop early.
     public func forEachFrame(_ body: (StackFrame) -> Bool) {
         guard id.rawValue != 0, let table, let stk = table.stacks.get(id) else { return }
