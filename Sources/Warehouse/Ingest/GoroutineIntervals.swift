@@ -1,0 +1,309 @@
+import GoTrace
+
+/// Builds goroutine_states and goroutines rows from the ordered event stream.
+///
+/// A port of the goroutine-state part of Go's internal/trace/summary.go (Summarizer.Event for goroutine
+/// and proc transitions, snapshotStat, finalize), so that summing duration_ns by state and reason gives
+/// exactly Go's ExecTime, SchedWaitTime, SyscallTime, SyscallBlockTime and BlockTimeByReason. Where Go
+/// accumulates a duration, this emits an interval row with the same bounds:
+/// - a goroutine first seen as Undetermined is counted from the last sync (generation start);
+/// - a 'forever' block ends the goroutine (its time after that is not counted, as in Go);
+/// - intervals still open at the end close at the last event;
+/// - a syscall whose P goes idle splits into syscall, then syscall_blocked.
+/// Go's quirks are kept and marked "Go quirk" below.
+final class GoroutineIntervals {
+    private let writer: RunWriter
+    /// Trace clock at the run's origin (the first event).
+    private(set) var origin: Int64?
+    private var syncTs: Int64 = 0
+    private(set) var lastTs: Int64 = 0
+
+    /// An interval in progress: where it began and what to record about it.
+    private struct Open {
+        var start: Int64
+        var reason: String = ""
+        var category: String = ""
+        var stackID: Int64? = nil
+        var procID: Int64? = nil
+        var threadID: Int64? = nil
+    }
+
+    private final class G {
+        var row: RunWriter.GoroutineRow
+        var named = false
+        // Go's goroutineSummary.last*Time, nil where Go has 0.
+        var running: Open?
+        var runnable: Open?
+        var waiting: Open?
+        var syscall: Open?
+        var syscallBlockTime: Int64?
+
+        init(goid: Int64, created: Int64) { row = RunWriter.GoroutineRow(goid: goid, createdNs: created) }
+
+        /// Go's `*(g.goroutineSummary) = goroutineSummary{}` after finalize.
+        func clear() {
+            running = nil
+            runnable = nil
+            waiting = nil
+            syscall = nil
+            syscallBlockTime = nil
+        }
+    }
+
+    private var gs: [Int64: G] = [:]
+    private var syscallingP: [Int64: Int64] = [:]  // P → goroutine in a syscall on it
+    private var syscallingG: [Int64: Int64] = [:]  // goroutine → its P
+    private var categoryCache: [CategoryKey: String] = [:]
+
+    private struct CategoryKey: Hashable {
+        var stackID: Int64
+        var reason: String
+    }
+
+    init(writer: RunWriter) { self.writer = writer }
+
+    /// Nanoseconds since the origin.
+    @inline(__always) private func rel(_ t: Time) -> Int64 { t.rawValue &- (origin ?? t.rawValue) }
+
+    private func stackID(_ stack: Stack) throws -> Int64? {
+        if stack.isNoStack || stack.idInGeneration == 0 { return nil }
+        return try writer.stackID(traceStackID: stack.idInGeneration) { stack.frames() }
+    }
+
+    private func nonNegative(_ id: Int64) -> Int64? { id >= 0 ? id : nil }
+
+    func consume(_ ev: Event) throws {
+        if origin == nil {
+            origin = ev.time.rawValue
+            syncTs = 0
+        }
+        let t = rel(ev.time)
+        lastTs = t
+
+        switch ev.kind {
+        case .sync:
+            syncTs = t
+            // A new generation: the trace's stack ids start over.
+            writer.beginGeneration()
+        case .stateTransition:
+            guard let st = ev.stateTransition else { return }
+            switch st.resource.kind {
+            case .goroutine:
+                try goroutineTransition(ev, st, t)
+            case .proc:
+                // A P going idle while its goroutine is in a syscall: the syscall is now blocking.
+                if st.oldState != st.newState && st.newState == ProcState.idle.rawValue {
+                    let p = st.resource.rawID
+                    if let goid = syscallingP[p] {
+                        gs[goid]?.syscallBlockTime = t
+                        syscallingP[p] = nil
+                        // Go quirk: syscallingG keeps its entry; see the syscall exit below.
+                    }
+                }
+            default:
+                break
+            }
+        default:
+            break
+        }
+    }
+
+    private func goroutineTransition(_ ev: Event, _ st: StateTransition, _ t: Int64) throws {
+        let id = st.resource.rawID
+        let old = st.oldState
+        let new = st.newState
+        if old == new { return }
+        let procID = nonNegative(ev.proc.rawValue)
+        let threadID = nonNegative(ev.thread.rawValue)
+
+        // Transition out.
+        var g: G
+        switch GoState(rawValue: old) {
+        case .undetermined:
+            // Named for the first time: created at the last sync, and the time since then counts as `new`.
+            // (Go quirk: an existing summary for this id would be replaced; its rows here are kept.)
+            g = G(goid: id, created: syncTs)
+            gs[id] = g
+            if new == GoState.syscall.rawValue && procID == nil {
+                // No P since the sync: syscall block time up to now; from now on plain syscall time
+                // (Go quirk: the "transition in" below counts the rest as SyscallTime even without a P).
+                try writer.insertGoroutineState(
+                    goid: id, state: .syscallBlocked, reason: "", category: BlockCategory.syscall.rawValue,
+                    startNs: syncTs, endNs: t, stackID: nil, procID: nil, threadID: threadID)
+            } else if new == GoState.waiting.rawValue && st.reason == "forever" {
+                try writer.insertGoroutineState(
+                    goid: id, state: .waiting, reason: st.reason,
+                    category: try category(.waiting, st.reason, st.stack), startNs: syncTs, endNs: t,
+                    stackID: try stackID(st.stack), procID: procID, threadID: threadID)
+            }
+        case .notExist:
+            g = G(goid: id, created: t)
+            let creator = ev.goroutine.rawValue
+            if creator >= 0 { g.row.parentGoid = creator }
+            g.row.createStackID = try stackID(st.stack)
+            gs[id] = g
+        default:
+            // Go would dereference a nil summary here; a valid trace never gets here without one.
+            if let known = gs[id] {
+                g = known
+            } else {
+                g = G(goid: id, created: syncTs)
+                gs[id] = g
+            }
+            try closeOut(g, old: old, ev: ev, t: t)
+        }
+
+        // Name the goroutine by the root frame of the first transition stack seen.
+        if !g.named && !st.stack.isNoStack {
+            var root: StackFrame?
+            st.stack.forEachFrame {
+                root = $0
+                return true
+            }
+            if let root {
+                g.named = true
+                g.row.startFunction = root.function
+                g.row.startPC = Int64(bitPattern: root.pc)
+            }
+        }
+
+        // Transition in. For a goroutine coming out of Undetermined the interval starts at the sync.
+        let start = GoState(rawValue: old) == .undetermined ? syncTs : t
+        switch GoState(rawValue: new) {
+        case .running:
+            g.running = Open(start: start, procID: procID, threadID: threadID)
+            if g.row.startedNs == nil { g.row.startedNs = t }
+        case .runnable:
+            g.runnable = Open(
+                start: start, reason: st.reason,
+                category: BlockCategory.classify(state: .runnable, reason: st.reason, frames: []),
+                stackID: try stackID(st.stack), procID: procID, threadID: threadID)
+        case .waiting:
+            if st.reason != "forever" {
+                g.waiting = Open(
+                    start: start, reason: st.reason, category: try category(.waiting, st.reason, st.stack),
+                    stackID: try stackID(st.stack), procID: procID, threadID: threadID)
+            } else {
+                // "Forever" is like goroutine death.
+                finalize(g, at: t)
+            }
+        case .notExist:
+            finalize(g, at: t)
+        case .syscall:
+            let p = ev.proc.rawValue
+            syscallingP[p] = id
+            syscallingG[id] = p
+            let syscallStart = (GoState(rawValue: old) == .undetermined && procID != nil) ? syncTs : t
+            g.syscall = Open(
+                start: syscallStart, category: BlockCategory.syscall.rawValue, stackID: try stackID(st.stack),
+                procID: procID, threadID: threadID)
+        default:
+            break
+        }
+    }
+
+    /// Go's "transition out" of running, waiting, runnable or syscall: the interval ends at `t`.
+    private func closeOut(_ g: G, old: UInt8, ev: Event, t: Int64) throws {
+        let goid = g.row.goid
+        switch GoState(rawValue: old) {
+        case .running:
+            if let open = g.running {
+                try emit(goid, .running, open, end: t)
+                g.running = nil
+            }
+        case .waiting:
+            if let open = g.waiting {
+                // Whoever made the transition woke it: the event's goroutine and stack.
+                let waker = ev.goroutine.rawValue
+                try writer.insertGoroutineState(
+                    goid: goid, state: .waiting, reason: open.reason, category: open.category, startNs: open.start,
+                    endNs: t, stackID: open.stackID, procID: open.procID, threadID: open.threadID,
+                    wakerGoid: waker >= 0 ? waker : nil, wakerStackID: waker >= 0 ? try stackID(ev.stack) : nil)
+                g.waiting = nil
+            }
+        case .runnable:
+            if let open = g.runnable {
+                try emit(goid, .runnable, open, end: t)
+                g.runnable = nil
+            }
+        case .syscall:
+            if let open = g.syscall {
+                if let blocked = g.syscallBlockTime {
+                    try emit(goid, .syscall, open, end: blocked)
+                    var rest = open
+                    rest.start = blocked
+                    try emit(goid, .syscallBlocked, rest, end: t)
+                } else {
+                    try emit(goid, .syscall, open, end: t)
+                }
+                g.syscall = nil
+                g.syscallBlockTime = nil
+                // Go quirk: deletes syscallingP at the P recorded for this goroutine, even if that P has
+                // since been taken by another goroutine's syscall.
+                if let p = syscallingG[goid] { syscallingP[p] = nil }
+                syscallingG[goid] = nil
+            }
+        default:
+            break
+        }
+    }
+
+    private func emit(_ goid: Int64, _ state: GoroutineStateName, _ open: Open, end: Int64) throws {
+        try writer.insertGoroutineState(
+            goid: goid, state: state, reason: open.reason, category: open.category, startNs: open.start, endNs: end,
+            stackID: open.stackID, procID: open.procID, threadID: open.threadID)
+    }
+
+    private func category(_ state: GoroutineStateName, _ reason: String, _ stack: Stack) throws -> String {
+        guard let id = try stackID(stack) else {
+            return BlockCategory.classify(state: state, reason: reason, frames: [])
+        }
+        let key = CategoryKey(stackID: id, reason: reason)
+        if let known = categoryCache[key] { return known }
+        let category = BlockCategory.classify(state: state, reason: reason, frames: stack.frames())
+        categoryCache[key] = category
+        return category
+    }
+
+    /// Go's finalize with a trigger: the goroutine ended (or blocked forever) at `t`.
+    private func finalize(_ g: G, at t: Int64) {
+        g.row.endedNs = t
+        // Everything was closed by the transition out; Go's snapshot adds nothing more here.
+        g.clear()
+    }
+
+    /// Go's Finalize: open intervals close at the last event; then the goroutine rows are written.
+    func finish() throws {
+        for goid in gs.keys.sorted() {
+            guard let g = gs[goid] else { continue }
+            let end = lastTs
+            if let open = g.running { try emit(goid, .running, open, end: end) }
+            if let open = g.runnable { try emit(goid, .runnable, open, end: end) }
+            if let open = g.waiting {
+                try writer.insertGoroutineState(
+                    goid: goid, state: .waiting, reason: open.reason, category: open.category, startNs: open.start,
+                    endNs: end, stackID: open.stackID, procID: open.procID, threadID: open.threadID)
+            }
+            if let open = g.syscall {
+                // Go quirk (snapshotStat): an open syscall counts whole as SyscallTime even after its P was
+                // taken, and the blocked part counts again as SchedWaitTime. Kept so that the totals match Go:
+                // the syscall row spans to the end, and a runnable row (overlapping it, with this reason)
+                // carries the sched-wait part.
+                try emit(goid, .syscall, open, end: end)
+                if let blocked = g.syscallBlockTime {
+                    var wait = open
+                    wait.start = blocked
+                    wait.reason = GoroutineIntervals.openBlockedSyscallReason
+                    wait.category = BlockCategory.syscall.rawValue
+                    try emit(goid, .runnable, wait, end: end)
+                }
+            }
+            g.clear()
+            try writer.insertGoroutine(g.row)
+        }
+        gs.removeAll()
+    }
+
+    /// The reason of the runnable row that Go's quirk adds for a syscall still blocked at the end.
+    static let openBlockedSyscallReason = "syscall blocked at trace end"
+}
