@@ -43,9 +43,9 @@ enum GoOracle {
         var status: Int32
     }
 
-    /// Runs `go ARGS` with the network and toolchain switching off; stdout/stderr go through files (no pipe
+    /// Runs `go ARGS` (or another `executable`) with the network and toolchain switching off; stdout/stderr go through files (no pipe
     /// deadlocks on big outputs).
-    static func run(_ args: [String], key: String, stdin: URL? = nil) throws -> Output {
+    static func run(_ args: [String], key: String, stdin: URL? = nil, executable: String? = nil) throws -> Output {
         let out = cacheDir.appendingPathComponent(key + ".out")
         let err = cacheDir.appendingPathComponent(key + ".err")
         let status = cacheDir.appendingPathComponent(key + ".status")
@@ -57,7 +57,7 @@ enum GoOracle {
         FileManager.default.createFile(atPath: out.path, contents: nil)
         FileManager.default.createFile(atPath: err.path, contents: nil)
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: goBinary)
+        p.executableURL = URL(fileURLWithPath: executable ?? goBinary)
         p.arguments = args
         var env = ProcessInfo.processInfo.environment
         env["GOTOOLCHAIN"] = "local"
