@@ -1,0 +1,244 @@
+import GoTrace
+
+/// Turns the ordered event stream of one trace into warehouse rows: goroutine intervals (GoroutineIntervals,
+/// Go's summary semantics) plus procs, proc_states, threads, GC cycles, STW pauses, ranges, metrics, tasks,
+/// regions, logs and CPU samples. Feed every event to `consume`, then call `finish`.
+public final class EventRows {
+    private let writer: RunWriter
+    private let goroutines: GoroutineIntervals
+    public private(set) var facts = TraceFacts()
+
+    private var origin: Int64?
+    private var syncTs: Int64 = 0
+    private var lastTs: Int64 = 0
+
+    private struct Seen {
+        var first: Int64
+        var last: Int64
+    }
+    private var procsSeen: [Int64: Seen] = [:]
+    private var threadsSeen: [Int64: Seen] = [:]
+
+    private struct OpenProcState {
+        var state: String
+        var start: Int64
+        var threadID: Int64?
+    }
+    private var procStates: [Int64: OpenProcState] = [:]
+
+    private struct RangeKey: Hashable {
+        var scope: UInt8
+        var scopeID: Int64
+        var name: String
+    }
+    private struct OpenRange {
+        var start: Int64
+        var goid: Int64?
+        var stackID: Int64?
+        var complete: Bool
+    }
+    private var openRanges: [RangeKey: OpenRange] = [:]
+    private var gcSeq: Int64 = 0
+
+    private var tasks: [UInt64: RunWriter.TaskRow] = [:]
+    private var taskOrder: [UInt64] = []
+
+    private struct OpenRegion {
+        var taskID: Int64?
+        var name: String
+        var start: Int64
+        var stackID: Int64?
+    }
+    private var regions: [Int64: [OpenRegion]] = [:]
+
+    public init(writer: RunWriter) {
+        self.writer = writer
+        self.goroutines = GoroutineIntervals(writer: writer)
+    }
+
+    @inline(__always) private func rel(_ t: Time) -> Int64 { t.rawValue &- (origin ?? t.rawValue) }
+
+    private func stackID(_ stack: Stack) throws -> Int64? {
+        if stack.isNoStack || stack.idInGeneration == 0 { return nil }
+        return try writer.stackID(traceStackID: stack.idInGeneration) { stack.frames() }
+    }
+
+    private static func id(_ raw: Int64) -> Int64? { raw >= 0 ? raw : nil }
+
+    private static func task(_ id: TaskID) -> Int64? {
+        id == TaskID.noTask ? nil : Int64(bitPattern: id.rawValue)
+    }
+
+    public func consume(_ ev: Event) throws {
+        if origin == nil {
+            origin = ev.time.rawValue
+            facts.clockOrigin = ev.time.rawValue
+        }
+        let t = rel(ev.time)
+        lastTs = t
+        facts.eventCount += 1
+        // Goroutine intervals first: they see the sync (and the stack-cache reset) before anyone else.
+        try goroutines.consume(ev)
+
+        if let p = Self.id(ev.proc.rawValue) { see(&procsSeen, p, t) }
+        if let m = Self.id(ev.thread.rawValue) { see(&threadsSeen, m, t) }
+
+        switch ev.kind {
+        case .sync:
+            syncTs = t
+            facts.generationCount += 1
+            if facts.wallClockStartNs == nil, let snapshot = ev.sync?.clockSnapshot {
+                let wall = snapshot.wall.seconds &* 1_000_000_000 &+ snapshot.wall.nanoseconds
+                facts.wallClockStartNs = wall &- (snapshot.trace.rawValue &- facts.clockOrigin)
+            }
+        case .metric:
+            if let metric = ev.metric, let value = metric.value.uint64 {
+                try writer.insertMetric(tsNs: t, name: metric.name, value: .integer(Int64(clamping: value)))
+            }
+        case .log:
+            if let log = ev.log {
+                try writer.insertLog(
+                    tsNs: t, goid: Self.id(ev.goroutine.rawValue), taskID: Self.task(log.task),
+                    category: log.category, message: log.message, stackID: try stackID(ev.stack))
+            }
+        case .stackSample:
+            try writer.insertCPUSample(
+                tsNs: t, goid: Self.id(ev.goroutine.rawValue), procID: Self.id(ev.proc.rawValue),
+                threadID: Self.id(ev.thread.rawValue), stackID: try stackID(ev.stack))
+        case .rangeBegin, .rangeActive:
+            if let r = ev.range {
+                let key = RangeKey(scope: r.scope.kind.rawValue, scopeID: r.scope.rawID, name: r.name)
+                let active = ev.kind == .rangeActive
+                openRanges[key] = OpenRange(
+                    start: active ? syncTs : t, goid: Self.id(ev.goroutine.rawValue),
+                    stackID: active ? nil : try stackID(ev.stack), complete: !active)
+            }
+        case .rangeEnd:
+            if let r = ev.range {
+                let key = RangeKey(scope: r.scope.kind.rawValue, scopeID: r.scope.rawID, name: r.name)
+                let open =
+                    openRanges.removeValue(forKey: key)
+                    ?? OpenRange(start: syncTs, goid: Self.id(ev.goroutine.rawValue), stackID: nil, complete: false)
+                try writeRange(key, r.scope, open, end: t)
+            }
+        case .taskBegin, .taskEnd:
+            if let task = ev.task {
+                var row = tasks[task.id.rawValue] ?? RunWriter.TaskRow(taskID: Int64(bitPattern: task.id.rawValue))
+                if tasks[task.id.rawValue] == nil { taskOrder.append(task.id.rawValue) }
+                if !task.type.isEmpty { row.name = task.type }
+                if row.parentTaskID == nil, let parent = Self.task(task.parent), parent != 0 {
+                    row.parentTaskID = parent
+                }
+                if ev.kind == .taskBegin {
+                    row.startNs = t
+                    row.startGoid = Self.id(ev.goroutine.rawValue)
+                    row.startStackID = try stackID(ev.stack)
+                } else {
+                    row.endNs = t
+                    row.endGoid = Self.id(ev.goroutine.rawValue)
+                    row.endStackID = try stackID(ev.stack)
+                }
+                tasks[task.id.rawValue] = row
+            }
+        case .regionBegin:
+            if let region = ev.region {
+                regions[ev.goroutine.rawValue, default: []].append(
+                    OpenRegion(
+                        taskID: Self.task(region.task), name: region.type, start: t, stackID: try stackID(ev.stack)))
+            }
+        case .regionEnd:
+            if let region = ev.region {
+                let goid = ev.goroutine.rawValue
+                // As Go's summary: the innermost open region is the one that ends.
+                if var stack = regions[goid], let open = stack.popLast() {
+                    regions[goid] = stack
+                    try writer.insertRegion(
+                        goid: goid, taskID: open.taskID, name: open.name, depth: Int64(stack.count),
+                        startNs: open.start, endNs: t, startStackID: open.stackID, endStackID: try stackID(ev.stack))
+                } else {
+                    try writer.insertRegion(
+                        goid: goid, taskID: Self.task(region.task), name: region.type, depth: 0, startNs: nil,
+                        endNs: t, startStackID: nil, endStackID: try stackID(ev.stack))
+                }
+            }
+        case .stateTransition:
+            if let st = ev.stateTransition, st.resource.kind == .proc, st.oldState != st.newState {
+                let p = st.resource.rawID
+                see(&procsSeen, p, t)
+                try closeProcState(p, at: t)
+                switch ProcState(rawValue: st.newState) {
+                case .running:
+                    procStates[p] = OpenProcState(state: "running", start: t, threadID: Self.id(ev.thread.rawValue))
+                case .idle:
+                    procStates[p] = OpenProcState(state: "idle", start: t, threadID: nil)
+                default:
+                    break
+                }
+            }
+        default:
+            break
+        }
+    }
+
+    private func see(_ table: inout [Int64: Seen], _ id: Int64, _ t: Int64) {
+        if table[id] == nil { table[id] = Seen(first: t, last: t) } else { table[id]?.last = t }
+    }
+
+    private func closeProcState(_ p: Int64, at t: Int64) throws {
+        if let open = procStates.removeValue(forKey: p) {
+            try writer.insertProcState(procID: p, state: open.state, startNs: open.start, endNs: t, threadID: open.threadID)
+        }
+    }
+
+    private func writeRange(_ key: RangeKey, _ scope: ResourceID, _ open: OpenRange, end: Int64) throws {
+        if key.name == "GC concurrent mark phase" {
+            gcSeq += 1
+            try writer.insertGCCycle(seq: gcSeq, startNs: open.start, endNs: end, complete: open.complete)
+        } else if key.name.hasPrefix("stop-the-world (") && key.name.hasSuffix(")") {
+            let reason = String(key.name.dropFirst("stop-the-world (".count).dropLast())
+            try writer.insertSTWPause(reason: reason, startNs: open.start, endNs: end, goid: open.goid)
+        } else {
+            let scopeName: String
+            switch scope.kind {
+            case .goroutine: scopeName = "goroutine"
+            case .proc: scopeName = "proc"
+            case .thread: scopeName = "thread"
+            default: scopeName = "global"
+            }
+            try writer.insertRange(
+                scope: scopeName, scopeID: scope.kind == .none ? nil : scope.rawID, name: key.name,
+                startNs: open.start, endNs: end, goid: open.goid, startStackID: open.stackID, complete: open.complete)
+        }
+    }
+
+    /// Closes everything still open at the last event and writes the per-entity rows. Returns the facts
+    /// gathered (the caller adds the trace version and truncation).
+    public func finish() throws -> TraceFacts {
+        try goroutines.finish()
+        for p in procStates.keys.sorted() { try closeProcState(p, at: lastTs) }
+        // Ranges in a stable order: by start, then name.
+        for (key, open) in openRanges.sorted(by: { ($0.value.start, $0.key.name) < ($1.value.start, $1.key.name) }) {
+            var incomplete = open
+            incomplete.complete = false
+            let scope = ResourceID(kind: ResourceKind(rawValue: key.scope) ?? .none, id: key.scopeID)
+            try writeRange(key, scope, incomplete, end: lastTs)
+        }
+        openRanges.removeAll()
+        for id in taskOrder { if let row = tasks[id] { try writer.insertTask(row) } }
+        for goid in regions.keys.sorted() {
+            for (depth, open) in (regions[goid] ?? []).enumerated() {
+                try writer.insertRegion(
+                    goid: goid, taskID: open.taskID, name: open.name, depth: Int64(depth), startNs: open.start,
+                    endNs: nil, startStackID: open.stackID, endStackID: nil)
+            }
+        }
+        for (p, seen) in procsSeen.sorted(by: { $0.key < $1.key }) {
+            try writer.insertProc(procID: p, firstNs: seen.first, lastNs: seen.last)
+        }
+        for (m, seen) in threadsSeen.sorted(by: { $0.key < $1.key }) {
+            try writer.insertThread(threadID: m, firstNs: seen.first, lastNs: seen.last)
+        }
+        facts.endNs = lastTs
+        return facts
+    }
+}
