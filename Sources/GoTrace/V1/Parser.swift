@@ -724,9 +724,9 @@ extension V1.Parser {
     /// events with *equal* timestamps the merge order varies from run to run of `go tool trace`. We use the order
     /// in which each P's first batch appears in the file, which is one of the orders Go may pick.
     mutating func parseEventBatches() throws(V1.ParseError) -> [Event] {
-        // CPU samples are re-sorted by the timestamp taken in the signal handler. (Go's slices.SortFunc is not
-        // stable; ties between samples are vanishingly rare and ordered stably here.)
-        cpuSamples.sort { $0.ts < $1.ts }
+        // CPU samples are re-sorted by the timestamp taken in the signal handler, with Go's (unstable) pdqsort
+        // so that samples with equal timestamps end up in Go's order.
+        goSortFunc(&cpuSamples) { $0.ts < $1.ts }
 
         var procs = batchPids.map { V1.Proc(pid: $0) }
         procs.append(V1.Proc(pid: V1.profileP, events: cpuSamples))
