@@ -18,15 +18,17 @@ public final class Reader {
     public private(set) var validBytes: Int64 = 0
 
     private let r: FileReader?
-    private var lastTs = Time(0)
-    private var gen: Generation?
-    private var frontier: [BatchCursor] = []
-    private var cpuSamples: [CPUSample] = []
-    private var cpuNext = 0
+    // Hot state: no dynamic exclusivity checks (a Reader is used from one thread at a time and never
+    // hands out overlapping accesses).
+    @exclusivity(unchecked) private var lastTs = Time(0)
+    @exclusivity(unchecked) private var gen: Generation?
+    @exclusivity(unchecked) private var frontier: [BatchCursor] = []
+    @exclusivity(unchecked) private var cpuSamples: [CPUSample] = []
+    @exclusivity(unchecked) private var cpuNext = 0
     private let order: Ordering
     private var syncs = 0
     private var readGenErr: TraceError?
-    private var done = false
+    @exclusivity(unchecked) private var done = false
 
     // Spill state. Traces before Go 1.26 had no explicit end-of-generation signal, so the first batch of
     // the next generation must be read to find the end of one; it is "spilled" into the next.
@@ -37,7 +39,7 @@ public final class Reader {
     private var spillErrSync = false
 
     /// Once an error was returned, it is returned again (Go leaves the Reader's behaviour unspecified).
-    private var failed: (any Error)?
+    @exclusivity(unchecked) private var failed: (any Error)?
 
     /// The legacy (Go 1.11–1.21) path: the next event of the trace parsed and converted by V1.
     private var v1Events: (() throws -> Event?)?
@@ -72,7 +74,8 @@ public final class Reader {
     private static func openLegacy(
         path: String, version: TraceVersion, headerLength: Int
     ) throws -> () throws -> Event? {
-        throw TraceError(path: path, offset: 0, "legacy trace format \(version) is not yet supported")
+        let v1 = try V1.open(path: path, version: Int(version.rawValue), headerLength: headerLength)
+        return { try v1.readEvent() }
     }
 
     /// Go's `ReadEvent`: the next event, or nil once the trace is exhausted. Errors carry the file and,
@@ -342,19 +345,27 @@ private func validateTableIDs(_ e: Event) -> TraceError? {
     let slots = tableIDSlots[Int(typ.rawValue)]
     guard let table = e.table else { return nil }
     // Check stacks, in spec order.
-    for slot in [slots.stacks.0, slots.stacks.1] where slot >= 0 {
-        let id = StackID(e.base.args[Int(slot)])
-        if table.stacks.get(id) == nil {
-            return TraceError("found invalid stack ID \(id.rawValue) for event \(Tracev2.spec(typ)?.name ?? "")")
+    if slots.stacks.0 >= 0 {
+        let id = StackID(e.base.args[Int(slots.stacks.0)])
+        if table.stacks.get(id) == nil { return invalidID("stack", id.rawValue, typ) }
+        if slots.stacks.1 >= 0 {
+            let id = StackID(e.base.args[Int(slots.stacks.1)])
+            if table.stacks.get(id) == nil { return invalidID("stack", id.rawValue, typ) }
         }
     }
     // N.B. Strings referenced by stack frames are validated early on, when reading the stacks in.
     // Check strings.
-    for slot in [slots.strings.0, slots.strings.1] where slot >= 0 {
-        let id = StringID(e.base.args[Int(slot)])
-        if table.strings.get(id) == nil {
-            return TraceError("found invalid string ID \(id.rawValue) for event \(Tracev2.spec(typ)?.name ?? "")")
+    if slots.strings.0 >= 0 {
+        let id = StringID(e.base.args[Int(slots.strings.0)])
+        if table.strings.get(id) == nil { return invalidID("string", id.rawValue, typ) }
+        if slots.strings.1 >= 0 {
+            let id = StringID(e.base.args[Int(slots.strings.1)])
+            if table.strings.get(id) == nil { return invalidID("string", id.rawValue, typ) }
         }
     }
     return nil
+}
+
+private func invalidID(_ what: String, _ id: UInt64, _ typ: Tracev2.EventType) -> TraceError {
+    TraceError("found invalid \(what) ID \(id) for event \(Tracev2.spec(typ)?.name ?? "")")
 }

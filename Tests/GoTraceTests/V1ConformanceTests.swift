@@ -15,11 +15,12 @@ import Testing
 @testable import GoTrace
 
 enum V1Dump {
-    /// Our text for `traceware dump FILE` on a v1 trace: Go's Event.String() lines; on error, the lines so far.
+    /// Our text for `traceware dump FILE` on a v1 trace, through the public Reader (whose legacy hook leads to
+    /// V1/): Go's Event.String() lines; on error, the lines so far and the error.
     static func dump(_ path: String) -> (text: [UInt8], error: TraceError?) {
         var out: [UInt8] = []
         do {
-            let reader = try openV1(path)
+            let reader = try Reader(path: path)
             while let ev = try reader.readEvent() {
                 ev.appendText(to: &out)
                 out.append(UInt8(ascii: "\n"))
@@ -30,14 +31,6 @@ enum V1Dump {
         } catch {
             return (out, TraceError(path: path, "\(error)"))
         }
-    }
-
-    static func openV1(_ path: String) throws -> V1.Reader {
-        let data = try V1.readWholeFile(path)
-        guard let (version, body) = V1TestGo.v1Header(data) else {
-            throw TraceError(path: path, "not a v1 trace")
-        }
-        return try V1.open(path: path, version: version, headerLength: body)
     }
 
     /// Sorts the goroutine IDs within each run of consecutive synthesized pre-trace GoStatus lines

@@ -409,21 +409,30 @@ extension V1 {
 
     /// Go's Reader.ReadEvent for v1 traces: a Sync first, the converted events, a Sync at the end.
     final class Reader {
+        let path: String
         let converter: Converter
         var syncs = 0
         var done = false
 
-        init(_ trace: Trace) throws(ParseError) {
+        init(path: String, _ trace: Trace) throws(ParseError) {
+            self.path = path
             converter = try Converter(trace)
         }
 
-        func readEvent() throws(ParseError) -> GoTrace.Event? {
+        /// The next event, or nil at the end of the trace.
+        func readEvent() throws(TraceError) -> GoTrace.Event? {
             if done { return nil }
             if syncs == 0, converter.pos < converter.events.count {
+                // Always a Sync first, if there are any events at all.
                 syncs += 1
                 return syncEvent(table: converter.evt, ts: Time(converter.events[converter.pos].ts &- 1), n: syncs)
             }
-            if let ev = try converter.next() { return ev }
+            do {
+                if let ev = try converter.next() { return ev }
+            } catch {
+                throw TraceError(path: path, offset: error.offset.map { Int64($0) }, error.message)
+            }
+            // Always a Sync at the end (Go gives it no table).
             done = true
             syncs += 1
             return syncEvent(table: nil, ts: Time(converter.lastTs.rawValue &+ 1), n: syncs)
@@ -437,7 +446,7 @@ extension V1 {
     static func open(path: String, version: Int, headerLength: Int) throws(TraceError) -> Reader {
         let data = try readWholeFile(path)
         do {
-            return try Reader(try parse(data, bodyOffset: headerLength, version: version))
+            return try Reader(path: path, try parse(data, bodyOffset: headerLength, version: version))
         } catch {
             throw TraceError(path: path, offset: error.offset.map { Int64($0) }, error.message)
         }
