@@ -43,6 +43,8 @@ public enum BlockCategory: String, Sendable, CaseIterable {
             return .gc
         }
         if let fromStack = syncCategory(frames) { return fromStack }
+        // Parked inside the runtime itself (its own semaphores, idle system goroutines).
+        if !frames.isEmpty && frames.allSatisfy({ $0.function.hasPrefix("runtime.") }) { return .runtime }
         if reason == "sync" { return .semaphore }
         return .other
     }
