@@ -1,0 +1,47 @@
+// Bad v1 input: real v1 traces (Go's `_good` testdata) cut short at many points must fail exactly as Go 1.27.3's
+// `go tool trace -d=parsed` fails on them (same message, no events printed, since Go's v1 reader parses the whole
+// file up front), and never trap. Where Go itself panics (see below) we only check what Go printed before.
+import Foundation
+import Testing
+
+@testable import GoTrace
+
+@Suite struct V1ErrorTests {
+    /// Cut points: the header edges, then evenly spread points, then one byte short.
+    static func cuts(size: Int, count: Int) -> [Int] {
+        var c: Set<Int> = [15, 16, 17, 18, 20, size - 1]
+        for i in 1...count { c.insert(16 + (size - 16) * i / (count + 1)) }
+        return c.filter { $0 > 0 && $0 < size }.sorted()
+    }
+
+    @Test(arguments: ["user_task_region_1_11_good", "user_task_region_1_21_good", "http_1_21_good"])
+    func truncatedTracesFailLikeGo(_ name: String) throws {
+        guard V1TestGo.available else {
+            if V1TestGo.inCI { Issue.record("Go toolchain missing at \(V1TestGo.goBinary)") }
+            return
+        }
+        let src = V1TestGo.testdataDir + "/" + name
+        let data = try Data(contentsOf: URL(fileURLWithPath: src))
+        let dir = GoOracle.cacheDir.appendingPathComponent("v1-trunc-\(name)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        for n in Self.cuts(size: data.count, count: 24) {
+            let path = dir.appendingPathComponent("\(name)-\(n)").path
+            try data.prefix(n).write(to: URL(fileURLWithPath: path))
+            let go = try GoOracle.run(["tool", "trace", "-d=parsed", path], key: "v1-trunc-\(name)-\(n)")
+            let (ours, error) = V1Dump.dump(path)
+            let goMessage = go.stderr.hasSuffix("\n") ? String(go.stderr.dropLast()) : go.stderr
+            if goMessage.hasPrefix("panic: ") {
+                // Go's v1 path doesn't check the stack IDs of GoCreate's new goroutine, so a cut that loses a
+                // stack makes Go's Event.String() panic (dataTable.mustGet) at that event. We don't trap: the
+                // events Go printed before its panic must be ours too.
+                #expect(ours.starts(with: go.stdout), "\(name) cut at \(n): events before Go's panic differ")
+            } else if go.status == 0 {
+                #expect(error == nil, "\(name) cut at \(n): Go reads it, we fail with \(error.map { "\($0)" } ?? "")")
+                #expect(V1Dump.canonical(ours) == V1Dump.canonical(go.stdout), "\(name) cut at \(n): output differs")
+            } else {
+                #expect(error?.message == goMessage, "\(name) cut at \(n): go: \(goMessage); ours: \(error.map { "\($0)" } ?? "no error")")
+                #expect(ours == go.stdout, "\(name) cut at \(n): events printed before the error differ")
+            }
+        }
+    }
+}
