@@ -44,4 +44,37 @@ import Testing
             }
         }
     }
+
+    /// Corrupted bytes anywhere in real v1 traces: the reader must report errors, never trap. (Deterministic
+    /// mutations: a fixed-seed generator flips, zeroes or saturates bytes.)
+    @Test(arguments: ["user_task_region_1_19_good", "stress_start_stop_1_21_good", "http_1_21_good"])
+    func corruptedTracesNeverTrap(_ name: String) throws {
+        let src = V1TestGo.testdataDir + "/" + name
+        guard let original = FileManager.default.contents(atPath: src) else { return }
+        let dir = GoOracle.cacheDir.appendingPathComponent("v1-corrupt-\(name)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        var rng: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> UInt64 {
+            rng = rng &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return rng >> 33
+        }
+        var failures = 0
+        let rounds = 150
+        for round in 0..<rounds {
+            var bytes = [UInt8](original)
+            for _ in 0..<(1 + Int(next() % 4)) {
+                let i = 16 + Int(next() % UInt64(bytes.count - 16))
+                switch next() % 3 {
+                case 0: bytes[i] ^= UInt8(truncatingIfNeeded: 1 << (next() % 8))
+                case 1: bytes[i] = 0
+                default: bytes[i] = 0xff
+                }
+            }
+            let path = dir.appendingPathComponent("\(round)").path
+            FileManager.default.createFile(atPath: path, contents: Data(bytes))
+            if V1Dump.dump(path).error != nil { failures += 1 }
+        }
+        // Most mutations break something; the point is that we got here without trapping.
+        #expect(failures > 0)
+    }
 }
