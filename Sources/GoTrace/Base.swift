@@ -148,59 +148,75 @@ struct Frame: Sendable, Equatable {
     var line: UInt64
 }
 
-/// Go's `dataTable[EI, E]`: a mapping from IDs to elements, sparse while filling and (usually) dense
-/// after `compactify`.
+/// Go's `dataTable[EI, E]`: a mapping from IDs to elements. Go fills a map and makes it dense in
+/// `compactify`; since the runtime hands out compact IDs, we fill the dense form directly whenever the ID
+/// is within 2x of the element count (Go's own waste bound) and use the map only for outliers. Lookups
+/// give the same answers either way.
 struct DataTable<ID: TableID, E: DataTableElement>: Sendable {
     var present: [UInt8] = []
     var dense: [E] = []
     var sparse: [ID: E]? = nil
+    /// Number of elements (dense + sparse).
+    private(set) var count = 0
 
     /// Go's `insert`: fails if a mapping for id already exists, whatever its content.
     mutating func insert(_ id: ID, _ data: E) -> TraceError? {
-        if sparse == nil { sparse = [:] }
         if let existing = get(id) {
             return TraceError(
                 "multiple \(E.goTypeName)s with the same ID: id=\(id.rawValue), new=\(data.goDescription), existing=\(existing.goDescription)"
             )
         }
-        sparse![id] = data
+        put(id, data)
         return nil
     }
 
-    /// Go's `append`: adds an element and returns its new ID (len(sparse)+1).
-    mutating func append(_ data: E) -> ID {
+    private mutating func put(_ id: ID, _ data: E) {
+        let raw = id.rawValue
+        count += 1
+        if raw < UInt64(dense.count) {
+            setDense(Int(raw), data)
+            return
+        }
+        if raw <= UInt64(2 * count + 64) {
+            let size = Int(raw) + 1
+            var newSize = max(dense.count * 2, 64)
+            while newSize < size { newSize *= 2 }
+            dense.append(contentsOf: repeatElement(E.zero, count: newSize - dense.count))
+            present.append(contentsOf: repeatElement(0, count: (newSize + 7) / 8 - present.count))
+            setDense(Int(raw), data)
+            return
+        }
         if sparse == nil { sparse = [:] }
-        let id = ID(UInt64(sparse!.count) &+ 1)
         sparse![id] = data
+    }
+
+    @inline(__always) private mutating func setDense(_ i: Int, _ data: E) {
+        dense[i] = data
+        present[i / 8] |= UInt8(1) << UInt8(i % 8)
+    }
+
+    /// Go's `append`: adds an element and returns its new ID (Go: len(sparse)+1).
+    mutating func append(_ data: E) -> ID {
+        let id = ID(UInt64(count) &+ 1)
+        put(id, data)
         return id
     }
 
-    /// Go's `compactify`: move sparse into dense when the IDs are compact enough (at most 2x waste).
+    /// Go's `compactify`: move outliers into the dense form when the IDs are compact enough (Go's
+    /// bound: at most 2x waste, no ID beyond Int.max).
     mutating func compactify() {
-        guard let sp = sparse, dense.isEmpty else { return }  // Already compactified.
+        guard let sp = sparse, !sp.isEmpty else { return }
         var maxID: UInt64 = 0
-        var minID: UInt64 = .max
-        for id in sp.keys {
-            if id.rawValue > maxID { maxID = id.rawValue }
-            if id.rawValue < minID { minID = id.rawValue }
-        }
-        // We can't create a slice big enough to hold maxID elements.
+        for id in sp.keys where id.rawValue > maxID { maxID = id.rawValue }
         if maxID >= UInt64(Int.max) { return }
-        // We're willing to waste at most 2x memory. (Go: int(maxID-minID), which wraps when empty.)
-        let span = Int(truncatingIfNeeded: maxID &- minID)
-        if span > max(sp.count, 2 * sp.count) { return }
-        if minID > UInt64(sp.count) { return }
+        if maxID > UInt64(2 * count) { return }
         let size = Int(maxID) + 1
-        var present = [UInt8](repeating: 0, count: (size + 7) / 8)
-        var dense = [E](repeating: E.zero, count: size)
-        for (id, data) in sp {
-            let i = Int(id.rawValue)
-            dense[i] = data
-            present[i / 8] |= UInt8(1) << UInt8(i % 8)
+        if size > dense.count {
+            dense.append(contentsOf: repeatElement(E.zero, count: size - dense.count))
+            present.append(contentsOf: repeatElement(0, count: (size + 7) / 8 - present.count))
         }
-        self.present = present
-        self.dense = dense
-        self.sparse = nil
+        for (id, data) in sp { setDense(Int(id.rawValue), data) }
+        sparse = nil
     }
 
     /// Go's `get`: ID 0 always resolves to the zero element.
@@ -210,13 +226,15 @@ struct DataTable<ID: TableID, E: DataTableElement>: Sendable {
         if raw < UInt64(dense.count) {
             let i = Int(raw)
             if present[i / 8] & (UInt8(1) << UInt8(i % 8)) != 0 { return dense[i] }
-        } else if let sp = sparse {
+            return nil
+        }
+        if let sp = sparse {
             return sp[id]
         }
         return nil
     }
 
-    /// Go's `forEach`: dense entries in ID order, then sparse ones (Go's map order is random; ours is
+    /// Go's `forEach`: dense entries in ID order, then the rest (Go's map order is random; ours is
     /// Swift's dictionary order).
     func forEach(_ body: (ID, E) -> Bool) -> Bool {
         for (i, value) in dense.enumerated() {
@@ -241,9 +259,11 @@ final class EvTable: @unchecked Sendable {
     var snapMono: UInt64 = 0
     var snapWall = WallTime(unixSeconds: 0, nanoseconds: 0)
 
-    var strings = DataTable<StringID, String>()
-    var stacks = DataTable<StackID, StackEntry>()
-    var pcs: [UInt64: Frame] = [:]
+    // Read for every event; no dynamic exclusivity checks (tables are only mutated while their
+    // generation is being read, on one thread).
+    @exclusivity(unchecked) var strings = DataTable<StringID, String>()
+    @exclusivity(unchecked) var stacks = DataTable<StackID, StackEntry>()
+    @exclusivity(unchecked) var pcs: [UInt64: Frame] = [:]
 
     /// Strings generated during parsing that don't come from the trace, so they aren't in `strings`.
     var extraStrings: [String] = []

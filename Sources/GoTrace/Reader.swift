@@ -17,7 +17,7 @@ public final class Reader {
     /// bufio's reads, so its figure can be slightly larger).
     public private(set) var validBytes: Int64 = 0
 
-    private let r: FileReader?
+    private let r: FileReader
     // Hot state: no dynamic exclusivity checks (a Reader is used from one thread at a time and never
     // hands out overlapping accesses).
     @exclusivity(unchecked) private var lastTs = Time(0)
@@ -62,7 +62,7 @@ public final class Reader {
         self.order = Ordering(traceVer: v)
         if v.isLegacy {
             // The single hand-off to the legacy (v1) format: Go's tracev1.Parse + convertV1Trace.
-            self.r = nil
+            self.r = fr
             self.v1Events = try Reader.openLegacy(path: path, version: v, headerLength: header.length)
             return
         }
@@ -113,7 +113,7 @@ public final class Reader {
 
     private func sync(_ table: EvTable?, _ ts: Time) -> Event {
         syncs += 1
-        if let r { validBytes = r.offset }
+        validBytes = r.offset
         return syncEvent(table: table, ts: ts, n: syncs)
     }
 
@@ -147,7 +147,7 @@ public final class Reader {
             }
             let g: Generation?
             do {
-                g = try readGeneration(r!, version)
+                g = try readGeneration(r, version, reuse: gen?.store)
             } catch {
                 // Before returning an error, emit the sync event for the current generation and queue up
                 // the error for the next call.
@@ -255,7 +255,7 @@ public final class Reader {
         // becomes spillErr too: a Sync is emitted first and the error on the next call.
         let g: Generation?
         do {
-            let (ng, ns, se) = try readGenerationWithSpill(r!, spill, version)
+            let (ng, ns, se) = try readGenerationWithSpill(r, spill, version, reuse: gen?.store)
             g = ng
             spill = ns
             spillErr = se

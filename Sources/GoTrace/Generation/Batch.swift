@@ -33,6 +33,9 @@ final class ByteStore {
 
     func truncate(to n: Int) { if n < count { count = n } }
 
+    /// Empties the store for reuse by the next generation (keeps the memory: no fresh pages to fault in).
+    func reset() { count = 0 }
+
     func append(_ bytes: UnsafeBufferPointer<UInt8>) {
         guard let src = bytes.baseAddress, bytes.count > 0 else { return }
         reserve(bytes.count).update(from: src, count: bytes.count)

@@ -30,19 +30,20 @@ struct SpilledBatch {
     var data: [UInt8]
 }
 
-private func newGeneration() -> Generation {
-    Generation(store: ByteStore())
+/// A generation over `store` (recycled from the previous generation when given).
+private func newGeneration(_ store: ByteStore?) -> Generation {
+    guard let store else { return Generation(store: ByteStore()) }
+    store.reset()
+    return Generation(store: store)
 }
 
 /// Go's `readGeneration` (Go 1.26+ traces, with explicit end-of-generation batches). Returns nil when
 /// the trace is exhausted.
-func readGeneration(_ r: FileReader, _ ver: TraceVersion) throws(TraceError) -> Generation? {
+func readGeneration(_ r: FileReader, _ ver: TraceVersion, reuse: ByteStore? = nil) throws(TraceError) -> Generation? {
     if ver < .go126 {
         throw TraceError(path: r.path, "internal error: readGeneration called for <1.26 trace")
     }
-    let g = newGeneration()
-    var haveGen = false  // Go tests g.gen == 0; gen 0 never occurs in a valid batch.
-    _ = haveGen
+    let g = newGeneration(reuse)
     // Read batches one at a time until we hit the next generation.
     while true {
         let start = r.offset
@@ -57,7 +58,6 @@ func readGeneration(_ r: FileReader, _ ver: TraceVersion) throws(TraceError) -> 
             // Initialize gen. (Go does this before the end-of-generation check, so an
             // EndOfGeneration batch first sets gen to 0, i.e. leaves it unset.)
             g.gen = gen
-            haveGen = true
         }
         if b.isEndOfGeneration(g.store) {
             g.store.truncate(to: b.start)
@@ -85,12 +85,12 @@ func readGeneration(_ r: FileReader, _ ver: TraceVersion) throws(TraceError) -> 
 /// first batch of the next generation if one was read, and an error reading that spill, which must be
 /// reported only after the generation has been consumed.
 func readGenerationWithSpill(
-    _ r: FileReader, _ spillIn: SpilledBatch?, _ ver: TraceVersion
+    _ r: FileReader, _ spillIn: SpilledBatch?, _ ver: TraceVersion, reuse: ByteStore? = nil
 ) throws(TraceError) -> (Generation?, SpilledBatch?, TraceError?) {
     if ver >= .go126 {
         throw TraceError(path: r.path, "internal error: readGenerationWithSpill called for Go 1.26+ trace")
     }
-    let g = newGeneration()
+    let g = newGeneration(reuse)
     // Process the spilled batch, which contains real data.
     if let spill = spillIn {
         g.gen = spill.gen

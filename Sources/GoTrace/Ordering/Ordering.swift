@@ -7,8 +7,8 @@
 /// Go's `gState`: the state of a goroutine at a point in the trace.
 final class GState {
     let id: GoID
-    var status: Tracev2.GoStatus
-    var seq: SeqCounter
+    @exclusivity(unchecked) var status: Tracev2.GoStatus
+    @exclusivity(unchecked) var seq: SeqCounter
     /// The active user regions of this goroutine.
     var regions: [UserRegion] = []
     var rangeState = RangeState()
@@ -40,8 +40,8 @@ final class GState {
 /// Go's `pState`: the state of a proc at a point in the trace.
 final class PState {
     let id: ProcID
-    var status: Tracev2.ProcStatus
-    var seq: SeqCounter
+    @exclusivity(unchecked) var status: Tracev2.ProcStatus
+    @exclusivity(unchecked) var seq: SeqCounter
     var rangeState = RangeState()
 
     init(id: ProcID, status: Tracev2.ProcStatus, seq: SeqCounter) {
@@ -54,9 +54,9 @@ final class PState {
 /// Go's `mState`: the state of a thread.
 final class MState {
     /// Goroutine bound to this M. (The goroutine's state is Executing.)
-    var g: GoID
+    @exclusivity(unchecked) var g: GoID
     /// Proc bound to this M. (The proc's state is Executing.)
-    var p: ProcID
+    @exclusivity(unchecked) var p: ProcID
 
     init(g: GoID, p: ProcID) {
         self.g = g
@@ -204,46 +204,54 @@ func validateCtx(_ ctx: SchedCtx, _ reqs: SchedReqs) -> TraceError? {
     return nil
 }
 
-/// Go's `queue[Event]`: a growable ring buffer.
-struct EventQueue {
-    private var buf: [Event?] = []
+/// Go's `queue[Event]`: a growable ring buffer. Events are moved in and out of raw storage, so a
+/// push/pop pair costs no extra reference counting.
+final class EventQueue {
+    private var buf: UnsafeMutablePointer<Event>
+    private var capacity: Int
     private var start = 0
     private var end = 0
 
+    init() {
+        capacity = 16
+        buf = UnsafeMutablePointer<Event>.allocate(capacity: capacity)
+    }
+
+    deinit {
+        while end - start > 0 {
+            (buf + (start & (capacity - 1))).deinitialize(count: 1)
+            start += 1
+        }
+        buf.deallocate()
+    }
+
     var isEmpty: Bool { end == start }
 
-    mutating func push(_ value: Event) {
-        if end - start == buf.count { grow() }
-        buf[end % buf.count] = value
+    @inline(__always) func push(_ value: consuming Event) {
+        if end - start == capacity { grow() }
+        (buf + (end & (capacity - 1))).initialize(to: value)
         end += 1
     }
 
-    private mutating func grow() {
-        if buf.isEmpty {
-            buf = [Event?](repeating: nil, count: 2)
-            return
-        }
-        var newBuf = [Event?](repeating: nil, count: buf.count * 2)
-        let pivot = start % buf.count
+    private func grow() {
+        let newCap = capacity * 2
+        let nb = UnsafeMutablePointer<Event>.allocate(capacity: newCap)
         var j = 0
-        for i in pivot..<buf.count {
-            newBuf[j] = buf[i]
+        while start < end {
+            (nb + j).moveInitialize(from: buf + (start & (capacity - 1)), count: 1)
+            start += 1
             j += 1
         }
-        for i in 0..<pivot {
-            newBuf[j] = buf[i]
-            j += 1
-        }
+        buf.deallocate()
+        buf = nb
+        capacity = newCap
         start = 0
-        end = buf.count
-        buf = newBuf
+        end = j
     }
 
-    mutating func pop() -> Event? {
-        if end - start == 0 { return nil }
-        let i = start % buf.count
-        let value = buf[i]
-        buf[i] = nil  // Don't hold onto old tables.
+    @inline(__always) func pop() -> Event? {
+        if end == start { return nil }
+        let value = (buf + (start & (capacity - 1))).move()
         start += 1
         return value
     }
@@ -264,14 +272,16 @@ typealias Advanced = (newCtx: SchedCtx, ok: Bool)
 /// Go's `ordering`.
 final class Ordering {
     let traceVer: TraceVersion
-    var gStates: [GoID: GState] = [:]
-    var pStates: [ProcID: PState] = [:]  // TODO (as in Go): the keys are dense, so this can be a slice.
-    var mStates: [ThreadID: MState] = [:]
+    // Hot state: no dynamic exclusivity checks (the ordering is single-threaded and never hands out
+    // overlapping accesses).
+    @exclusivity(unchecked) var gStates = IDMap<GoID, GState>()
+    @exclusivity(unchecked) var pStates = IDMap<ProcID, PState>()
+    @exclusivity(unchecked) var mStates = IDMap<ThreadID, MState>()
     var activeTasks: [TaskID: TaskState] = [:]
-    var gcSeq: UInt64 = 0
-    var gcState = GCState.undetermined
-    var initialGen: UInt64 = 0
-    var queue = EventQueue()
+    @exclusivity(unchecked) var gcSeq: UInt64 = 0
+    @exclusivity(unchecked) var gcState = GCState.undetermined
+    @exclusivity(unchecked) var initialGen: UInt64 = 0
+    let queue = EventQueue()
 
     init(traceVer: TraceVersion) { self.traceVer = traceVer }
 
@@ -425,7 +435,7 @@ final class Ordering {
         if status == .syscallAbandoned && oldState == .running {
             // N.B. Go ranges over a map here; if several Ms claim the P, which one wins is unspecified.
             var found = false
-            for (mid, ms) in mStates where ms.p == pid {
+            for (mid, ms) in mStates.entries where ms.p == pid {
                 curCtx.m = mid
                 curCtx.p = pid
                 curCtx.g = ms.g
@@ -1182,11 +1192,11 @@ final class Ordering {
     /// Go's `dumpOrdering` (map order is unspecified in Go too).
     func dump() -> String {
         var s = ""
-        for (id, st) in gStates { s += "G \(id.rawValue) [status=\(st.status) seq=\(st.seq)]\n" }
+        for (id, st) in gStates.entries { s += "G \(id.rawValue) [status=\(st.status) seq=\(st.seq)]\n" }
         s += "\n"
-        for (id, st) in pStates { s += "P \(id.rawValue) [status=\(st.status) seq=\(st.seq)]\n" }
+        for (id, st) in pStates.entries { s += "P \(id.rawValue) [status=\(st.status) seq=\(st.seq)]\n" }
         s += "\n"
-        for (id, st) in mStates { s += "M \(id.rawValue) [g=\(st.g.rawValue) p=\(st.p.rawValue)]\n" }
+        for (id, st) in mStates.entries { s += "M \(id.rawValue) [g=\(st.g.rawValue) p=\(st.p.rawValue)]\n" }
         s += "\n"
         s += "GC \(gcSeq) \(gcState)\n"
         return s
