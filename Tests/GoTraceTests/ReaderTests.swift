@@ -1,0 +1,153 @@
+// The current-format (Go 1.22+) reader against Go itself: every event our Reader produces, in Go's text
+// form, must be byte-identical to Go 1.27.3's `go tool trace -d=parsed` on the same real trace; where Go
+// fails, we must fail after the same events, with Go's message. Inputs: Go's own testdata cases
+// (internal/trace/testdata/tests, converted to binary by Go's raw package), the fixture traces under
+// Tests/Fixtures/traces/go1.2x, and prefixes of those (truncated traces).
+import Foundation
+import Testing
+
+@testable import GoTrace
+
+enum ReaderDump {
+    /// Our `-d=parsed` text for path: one line per Event.String(), up to the first error.
+    static func dump(_ path: String) -> (text: [UInt8], error: TraceError?, events: Int) {
+        var out: [UInt8] = []
+        var n = 0
+        do {
+            let reader = try Reader(path: path)
+            while let ev = try reader.readEvent() {
+                ev.appendText(to: &out)
+                out.append(UInt8(ascii: "\n"))
+                n += 1
+            }
+            return (out, nil, n)
+        } catch let e as TraceError {
+            return (out, e, n)
+        } catch {
+            return (out, TraceError(path: path, "\(error)"), n)
+        }
+    }
+
+    /// True for fixture traces in the current format (written by Go 1.22 or later).
+    static func isCurrentFormat(_ f: FixtureTrace) -> Bool {
+        guard f.goVersion.hasPrefix("go1."), let minor = Int(f.goVersion.dropFirst(4).prefix { $0.isNumber })
+        else { return false }
+        return minor >= 22
+    }
+
+    /// Go's regexp.MatchString on a FAILURE pattern (a Go-quoted string).
+    static func matches(_ quotedPattern: String, _ message: String) -> Bool {
+        var p = quotedPattern
+        if p.hasPrefix("\""), p.hasSuffix("\""), p.count >= 2 { p = String(p.dropFirst().dropLast()) }
+        p = p.replacingOccurrences(of: "\\\"", with: "\"").replacingOccurrences(of: "\\\\", with: "\\")
+        guard let re = try? NSRegularExpression(pattern: p) else { return false }
+        return re.firstMatch(in: message, range: NSRange(message.startIndex..., in: message)) != nil
+    }
+
+    /// Compares our reading of path with Go's: same text, and an error exactly when Go has one.
+    static func expectSameAsGo(_ path: String, name: String, sourceLocation: SourceLocation = #_sourceLocation)
+        throws
+    {
+        let go = try GoOracle.parsed(path)
+        let ours = dump(path)
+        if let diff = firstDifference(expected: go.stdout, actual: ours.text) {
+            Issue.record("\(name): our events differ from go tool trace -d=parsed:\n\(diff)", sourceLocation: sourceLocation)
+        }
+        if go.status == 0 {
+            #expect(ours.error == nil, "\(name): Go reads it without error, we fail: \(String(describing: ours.error))",
+                    sourceLocation: sourceLocation)
+        } else {
+            #expect(ours.error != nil, "\(name): Go fails (\(go.stderr.trimmingCharacters(in: .whitespacesAndNewlines))), we don't",
+                    sourceLocation: sourceLocation)
+            if let e = ours.error {
+                // Go's message is in its stderr (after log's prefix); ours must carry the same text.
+                // The "broken trace" dumps list Go map contents in random order: compare their first line.
+                let firstLine = e.message.split(separator: "\n").first.map(String.init) ?? e.message
+                #expect(go.stderr.contains(firstLine),
+                        "\(name): Go says \(go.stderr.debugDescription), we say \(e.message.debugDescription)",
+                        sourceLocation: sourceLocation)
+            }
+        }
+    }
+}
+
+@Suite("Reader (Go 1.22+ format) against go tool trace -d=parsed")
+struct ReaderTests {
+    @Test("Go's internal/trace testdata", .enabled(if: GoOracle.shouldRun, GoOracle.skipMessage),
+          arguments: GoTestdataCases.all())
+    func goTestdata(_ testCase: GoTestdataCase) throws {
+        guard GoOracle.require() else { return }
+        let trace = try GoTestdataConverter.binaryTrace(for: testCase)
+        let ours = ReaderDump.dump(trace.path)
+        switch try testCase.expectation() {
+        case .success:
+            #expect(ours.error == nil, "unexpected error: \(String(describing: ours.error))")
+        case .failure(let pattern):
+            #expect(ours.error.map { ReaderDump.matches(pattern, $0.message) } == true,
+                    "expected an error matching \(pattern), got \(String(describing: ours.error))")
+        }
+        try ReaderDump.expectSameAsGo(trace.path, name: testCase.name)
+    }
+
+    @Test("Fixture traces (Go 1.22+)", .enabled(if: GoOracle.shouldRun, GoOracle.skipMessage),
+          arguments: FixtureTraces.all().filter(ReaderDump.isCurrentFormat))
+    func fixture(_ fixture: FixtureTrace) throws {
+        guard GoOracle.require() else { return }
+        let ours = ReaderDump.dump(fixture.path)
+        #expect(ours.events > 0)
+        try ReaderDump.expectSameAsGo(fixture.path, name: fixture.name)
+    }
+
+    /// A trace cut short yields every complete generation before the cut, then an error, as Go's does.
+    /// The inputs are prefixes of the real traces above, at several cut points.
+    @Test("Truncated traces", .enabled(if: GoOracle.shouldRun, GoOracle.skipMessage))
+    func truncated() throws {
+        guard GoOracle.require() else { return }
+        var sources = FixtureTraces.all().filter(ReaderDump.isCurrentFormat).map(\.path)
+        if sources.isEmpty {
+            // No fixtures yet: Go's own (converted) testdata traces.
+            sources = try GoTestdataCases.all().filter { $0.name.hasSuffix("stress") }.map {
+                try GoTestdataConverter.binaryTrace(for: $0).path
+            }
+        }
+        #expect(!sources.isEmpty)
+        for source in sources {
+            guard let data = FileManager.default.contents(atPath: source), data.count > 64 else { continue }
+            let name = (source as NSString).lastPathComponent
+            for fraction in [0.0, 0.1, 0.37, 0.5, 0.81, 0.999] {
+                let cut = max(16, Int(Double(data.count) * fraction))
+                let path = GoOracle.cacheDir.appendingPathComponent("cut\(cut)-\(name)").path
+                FileManager.default.createFile(atPath: path, contents: data.prefix(cut))
+                try ReaderDump.expectSameAsGo(path, name: "\(name) cut at \(cut) of \(data.count)")
+            }
+        }
+    }
+
+    @Test("Errors name the file and say what is wrong")
+    func notATrace() throws {
+        // A real file that is not a trace: this test's own source.
+        let path = #filePath
+        do {
+            _ = try Reader(path: path)
+            Issue.record("reading a Swift source as a trace should fail")
+        } catch let e as TraceError {
+            #expect(e.message == "bad file format: not a Go execution trace?")
+            #expect(e.path == path)
+            #expect(e.offset == 0)
+            #expect(e.description.hasPrefix(path))
+            #expect(!e.description.contains("\n"))
+        }
+        #expect(throws: TraceError.self) { try Reader(path: path + ".does-not-exist") }
+    }
+
+    @Test("Header versions", arguments: [11, 19, 21, 22, 23, 25, 26] as [UInt32])
+    func headerVersions(_ minor: UInt32) throws {
+        let v = try #require(TraceVersion(rawValue: minor))
+        let header = TraceVersion.headerBytes(v)
+        let parsed = try #require(parseTraceHeader(header[...]))
+        #expect(parsed.version == minor)
+        #expect(parsed.length == 16)
+        #expect(v.isLegacy == (minor < 22))
+        #expect(TraceVersion(rawValue: 24) == nil)  // Go 1.24 writes "go 1.23 trace".
+    }
+}
