@@ -11,6 +11,18 @@ extension Event: CustomStringConvertible {
 
     /// Appends Go's `Event.String()` of this event (without a trailing newline) to `b`.
     public func appendText(to b: inout [UInt8]) {
+        var noCache: StackTextCache? = nil
+        appendText(to: &b, stackCache: &noCache)
+    }
+
+    /// Like `appendText(to:)`, reusing the rendered text of stacks already seen in this generation.
+    public func appendText(to b: inout [UInt8], stackCache: inout StackTextCache) {
+        var cache: StackTextCache? = consume stackCache
+        appendText(to: &b, stackCache: &cache)
+        stackCache = cache!
+    }
+
+    private func appendText(to b: inout [UInt8], stackCache: inout StackTextCache?) {
         b.append(ascii: "M=")
         b.append(decimal: ctx.m.rawValue)
         b.append(ascii: " P=")
@@ -104,7 +116,7 @@ extension Event: CustomStringConvertible {
                 b.append(goQuoted: s.reason)
                 if !s.stack.isNoStack {
                     b.append(ascii: "\nTransitionStack=\n")
-                    s.stack.appendText(to: &b, prefix: "\t")
+                    appendStack(s.stack, to: &b, cache: &stackCache)
                 }
             }
         case .experimental:
@@ -139,7 +151,44 @@ extension Event: CustomStringConvertible {
         let stk = stack
         if !stk.isNoStack {
             b.append(ascii: "\nStack=\n")
-            stk.appendText(to: &b, prefix: "\t")
+            appendStack(stk, to: &b, cache: &stackCache)
         }
+    }
+}
+
+@inline(__always)
+private func appendStack(_ stack: Stack, to b: inout [UInt8], cache: inout StackTextCache?) {
+    if cache != nil {
+        cache!.append(stack, to: &b)
+    } else {
+        stack.appendText(to: &b, prefix: "\t")
+    }
+}
+
+/// The rendered text ("\tfunc @ 0xpc\n\t\tfile:line\n" per frame) of the stacks of the current generation,
+/// for dumping: a trace repeats the same few stacks far more often than it has distinct ones.
+public struct StackTextCache {
+    /// The generation whose stacks are cached (held strongly so its identity can't be reused).
+    private var table: EvTable?
+    private var arena: [UInt8] = []
+    private var spans: [UInt64: (start: Int, end: Int)] = [:]
+
+    public init() {}
+
+    mutating func append(_ stack: Stack, to b: inout [UInt8]) {
+        guard let t = stack.table, stack.id.rawValue != 0 else { return }  // no frames
+        if t !== table {
+            table = t
+            arena.removeAll(keepingCapacity: true)
+            spans.removeAll(keepingCapacity: true)
+        }
+        if let span = spans[stack.id.rawValue] {
+            arena.withUnsafeBufferPointer { b.append(contentsOf: UnsafeBufferPointer(rebasing: $0[span.start..<span.end])) }
+            return
+        }
+        let start = arena.count
+        stack.appendText(to: &arena, prefix: "\t")
+        spans[stack.id.rawValue] = (start, arena.count)
+        arena.withUnsafeBufferPointer { b.append(contentsOf: UnsafeBufferPointer(rebasing: $0[start...])) }
     }
 }

@@ -48,11 +48,12 @@ public enum ParsedDump {
         }
         do {
             let reader = try Reader(path: path)
+            var stacks = StackTextCache()
             while let event = try reader.readEvent() {
                 result.events += 1
                 if event.kind == .sync { result.validBytes = reader.validBytes }
                 if parseOnly { continue }
-                event.appendText(to: &buffer)
+                event.appendText(to: &buffer, stackCache: &stacks)
                 buffer.append(UInt8(ascii: "\n"))
                 if buffer.count >= chunkSize { flush() }
             }
