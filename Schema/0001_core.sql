@@ -277,7 +277,6 @@ GROUP BY s.run_id, s.goid, s.state, s.category;
 
 -- section: indexes
 CREATE INDEX IF NOT EXISTS goroutine_states_by_goid ON goroutine_states (run_id, goid, start_ns);
-CREATE INDEX IF NOT EXISTS goroutine_states_by_state ON goroutine_states (run_id, state, reason);
 CREATE INDEX IF NOT EXISTS goroutine_states_by_time ON goroutine_states (run_id, start_ns);
 CREATE INDEX IF NOT EXISTS stack_frame_refs_by_frame ON stack_frame_refs (run_id, frame_id);
 CREATE INDEX IF NOT EXISTS proc_states_by_proc ON proc_states (run_id, proc_id, start_ns);

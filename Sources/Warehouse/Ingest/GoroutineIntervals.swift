@@ -185,10 +185,10 @@ final class GoroutineIntervals {
                     stackID: try stackID(st.stack), procID: procID, threadID: threadID)
             } else {
                 // "Forever" is like goroutine death.
-                finalize(g, at: t)
+                try finalize(g, at: t)
             }
         case .notExist:
-            finalize(g, at: t)
+            try finalize(g, at: t)
         case .syscall:
             let p = ev.proc.rawValue
             syscallingP[p] = id
@@ -266,10 +266,15 @@ final class GoroutineIntervals {
     }
 
     /// Go's finalize with a trigger: the goroutine ended (or blocked forever) at `t`.
-    private func finalize(_ g: G, at t: Int64) {
+    /// Its row is written now and its state dropped, so memory follows the live goroutines, not all of
+    /// them. (Go keeps the zeroed summary; a later transition of this goid, which a valid trace never has,
+    /// starts a fresh one here and rewrites the row.)
+    private func finalize(_ g: G, at t: Int64) throws {
         g.row.endedNs = t
         // Everything was closed by the transition out; Go's snapshot adds nothing more here.
         g.clear()
+        try writer.insertGoroutine(g.row)
+        gs[g.row.goid] = nil
     }
 
     /// Go's Finalize: open intervals close at the last event; then the goroutine rows are written.

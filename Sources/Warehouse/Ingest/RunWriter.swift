@@ -125,6 +125,9 @@ public final class RunWriter {
     ) throws {
         self.db = db
         self.sourcePath = sourcePath
+        // A big page cache keeps the bulk load from spilling dirty pages to the WAL mid-transaction, and the
+        // index build sorts in memory. Both are per-connection settings.
+        try db.execute("PRAGMA cache_size = -131072; PRAGMA temp_store = MEMORY")
         try db.beginTransaction(.immediate)
         do {
             let existing = try db.prepare("SELECT run_id, source_path FROM runs WHERE source_sha256 = ?")
@@ -167,7 +170,10 @@ public final class RunWriter {
             func prepare(_ table: String, _ columns: [String]) throws -> Statement {
                 let names = (["run_id"] + columns).joined(separator: ", ")
                 let marks = Array(repeating: "?", count: columns.count + 1).joined(separator: ", ")
-                let statement = try db.prepare("INSERT INTO \(table) (\(names)) VALUES (\(marks))", persistent: true)
+                // goroutines: OR REPLACE, because a goroutine's row is written when it ends, and a goid that
+                // shows up again after its end (never in a valid trace) must not fail the ingest.
+                let verb = table == "goroutines" ? "INSERT OR REPLACE" : "INSERT"
+                let statement = try db.prepare("\(verb) INTO \(table) (\(names)) VALUES (\(marks))", persistent: true)
                 try statement.bind(newRunID, at: 1)  // stays bound: every row of this writer is in this run
                 return statement
             }
@@ -261,6 +267,7 @@ public final class RunWriter {
     public func finish(_ facts: TraceFacts) throws -> Result {
         precondition(!finished, "RunWriter.finish called twice")
         do {
+            goroutineCount = try db.scalarInt64("SELECT count(*) FROM goroutines WHERE run_id = ?", [.integer(runID)]) ?? 0
             let elapsed = DispatchTime.now().uptimeNanoseconds - startedAt
             let update = try db.prepare(
                 """
@@ -383,6 +390,7 @@ public final class RunWriter {
         }
     }
 
+    /// Writes a goroutine's row (again, replacing the earlier one, if the goid was written before).
     public func insertGoroutine(_ row: GoroutineRow) throws {
         let s = inserts.insertGoroutineStatement
         try s.bind(row.goid, at: 2)
@@ -395,7 +403,6 @@ public final class RunWriter {
         try s.bind(row.endedNs, at: 9)
         try s.bind(row.createStackID, at: 10)
         try s.executeBound()
-        goroutineCount += 1
         rowCount += 1
     }
 
