@@ -91,9 +91,8 @@ CREATE TABLE goroutines ( -- doc: One row per goroutine seen in the run.
     created_ns INTEGER NOT NULL, -- doc: Creation time, or the time of the generation's sync for a goroutine that existed when tracing started.
     started_ns INTEGER, -- doc: First time it ran; NULL if it never ran.
     ended_ns INTEGER, -- doc: When it exited or blocked forever; NULL if it outlived the trace.
-    create_stack_id INTEGER, -- doc: Stack of the go statement that created it, when known.
-    PRIMARY KEY (run_id, goid)
-) WITHOUT ROWID;
+    create_stack_id INTEGER -- doc: Stack of the go statement that created it, when known.
+);
 
 CREATE TABLE goroutine_states ( -- doc: One row per interval that a goroutine spent in one state, with go tool trace's goroutine analysis semantics.
     run_id INTEGER NOT NULL, -- doc: The run (runs.run_id).
@@ -276,8 +275,8 @@ FROM goroutine_states s LEFT JOIN goroutines g ON g.run_id = s.run_id AND g.goid
 GROUP BY s.run_id, s.goid, s.state, s.category;
 
 -- section: indexes
+CREATE UNIQUE INDEX IF NOT EXISTS goroutines_by_goid ON goroutines (run_id, goid);
 CREATE INDEX IF NOT EXISTS goroutine_states_by_goid ON goroutine_states (run_id, goid, start_ns);
-CREATE INDEX IF NOT EXISTS goroutine_states_by_time ON goroutine_states (run_id, start_ns);
 CREATE INDEX IF NOT EXISTS stack_frame_refs_by_frame ON stack_frame_refs (run_id, frame_id);
 CREATE INDEX IF NOT EXISTS proc_states_by_proc ON proc_states (run_id, proc_id, start_ns);
 CREATE INDEX IF NOT EXISTS stw_pauses_by_run ON stw_pauses (run_id, start_ns);

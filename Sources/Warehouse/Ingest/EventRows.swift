@@ -16,8 +16,32 @@ public final class EventRows {
         var first: Int64
         var last: Int64
     }
-    private var procsSeen: [Int64: Seen] = [:]
-    private var threadsSeen: [Int64: Seen] = [:]
+    /// First and last time each P / thread id appears. Every event touches both, so small ids (all of them
+    /// in practice) live in arrays; others fall back to a dictionary.
+    private struct SeenTable {
+        var small: [Seen?] = []
+        var large: [Int64: Seen] = [:]
+
+        @inline(__always) mutating func see(_ id: Int64, _ t: Int64) {
+            if id >= 0 && id < 4096 {
+                let i = Int(id)
+                if i >= small.count { small.append(contentsOf: repeatElement(nil, count: i + 1 - small.count)) }
+                if small[i] == nil { small[i] = Seen(first: t, last: t) } else { small[i]?.last = t }
+            } else if large[id] == nil {
+                large[id] = Seen(first: t, last: t)
+            } else {
+                large[id]?.last = t
+            }
+        }
+
+        var sorted: [(Int64, Seen)] {
+            var all: [(Int64, Seen)] = small.enumerated().compactMap { i, seen in seen.map { (Int64(i), $0) } }
+            all += large.map { ($0.key, $0.value) }
+            return all.sorted { $0.0 < $1.0 }
+        }
+    }
+    private var procsSeen = SeenTable()
+    private var threadsSeen = SeenTable()
 
     private struct OpenProcState {
         var state: String
@@ -80,8 +104,8 @@ public final class EventRows {
         // Goroutine intervals first: they see the sync (and the stack-cache reset) before anyone else.
         try goroutines.consume(ev)
 
-        if let p = Self.id(ev.proc.rawValue) { see(&procsSeen, p, t) }
-        if let m = Self.id(ev.thread.rawValue) { see(&threadsSeen, m, t) }
+        if let p = Self.id(ev.proc.rawValue) { procsSeen.see(p, t) }
+        if let m = Self.id(ev.thread.rawValue) { threadsSeen.see(m, t) }
 
         switch ev.kind {
         case .sync:
@@ -164,7 +188,7 @@ public final class EventRows {
         case .stateTransition:
             if let st = ev.stateTransition, st.resource.kind == .proc, st.oldState != st.newState {
                 let p = st.resource.rawID
-                see(&procsSeen, p, t)
+                procsSeen.see(p, t)
                 try closeProcState(p, at: t)
                 switch ProcState(rawValue: st.newState) {
                 case .running:
@@ -178,10 +202,6 @@ public final class EventRows {
         default:
             break
         }
-    }
-
-    private func see(_ table: inout [Int64: Seen], _ id: Int64, _ t: Int64) {
-        if table[id] == nil { table[id] = Seen(first: t, last: t) } else { table[id]?.last = t }
     }
 
     private func closeProcState(_ p: Int64, at t: Int64) throws {
@@ -232,10 +252,10 @@ public final class EventRows {
                     endNs: nil, startStackID: open.stackID, endStackID: nil)
             }
         }
-        for (p, seen) in procsSeen.sorted(by: { $0.key < $1.key }) {
+        for (p, seen) in procsSeen.sorted {
             try writer.insertProc(procID: p, firstNs: seen.first, lastNs: seen.last)
         }
-        for (m, seen) in threadsSeen.sorted(by: { $0.key < $1.key }) {
+        for (m, seen) in threadsSeen.sorted {
             try writer.insertThread(threadID: m, firstNs: seen.first, lastNs: seen.last)
         }
         facts.endNs = lastTs

@@ -53,12 +53,9 @@ final class GoroutineIntervals {
     private var gs: [Int64: G] = [:]
     private var syscallingP: [Int64: Int64] = [:]  // P → goroutine in a syscall on it
     private var syscallingG: [Int64: Int64] = [:]  // goroutine → its P
-    private var categoryCache: [CategoryKey: String] = [:]
-
-    private struct CategoryKey: Hashable {
-        var stackID: Int64
-        var reason: String
-    }
+    /// Category per warehouse stack id, with the reason it was computed for (a stack is nearly always
+    /// blocked with one reason; a different one recomputes).
+    private var categoryCache: [Int64: (reason: String, category: String)] = [:]
 
     init(writer: RunWriter) { self.writer = writer }
 
@@ -258,10 +255,9 @@ final class GoroutineIntervals {
         guard let id = try stackID(stack) else {
             return BlockCategory.classify(state: state, reason: reason, frames: [])
         }
-        let key = CategoryKey(stackID: id, reason: reason)
-        if let known = categoryCache[key] { return known }
+        if let known = categoryCache[id], known.reason == reason { return known.category }
         let category = BlockCategory.classify(state: state, reason: reason, frames: stack.frames())
-        categoryCache[key] = category
+        categoryCache[id] = (reason, category)
         return category
     }
 

@@ -170,10 +170,7 @@ public final class RunWriter {
             func prepare(_ table: String, _ columns: [String]) throws -> Statement {
                 let names = (["run_id"] + columns).joined(separator: ", ")
                 let marks = Array(repeating: "?", count: columns.count + 1).joined(separator: ", ")
-                // goroutines: OR REPLACE, because a goroutine's row is written when it ends, and a goid that
-                // shows up again after its end (never in a valid trace) must not fail the ingest.
-                let verb = table == "goroutines" ? "INSERT OR REPLACE" : "INSERT"
-                let statement = try db.prepare("\(verb) INTO \(table) (\(names)) VALUES (\(marks))", persistent: true)
+                let statement = try db.prepare("INSERT INTO \(table) (\(names)) VALUES (\(marks))", persistent: true)
                 try statement.bind(newRunID, at: 1)  // stays bound: every row of this writer is in this run
                 return statement
             }
@@ -390,8 +387,19 @@ public final class RunWriter {
         }
     }
 
-    /// Writes a goroutine's row (again, replacing the earlier one, if the goid was written before).
+    /// Goroutines already written: a goid is written once (the unique index on goroutines is built after
+    /// the load, so the writer keeps this promise itself).
+    private var writtenGoroutines = Set<Int64>()
+
+    /// Writes a goroutine's row. A goid written before (a goroutine that reappears after its end, which a
+    /// valid trace never has) is recorded as an ingest issue instead.
     public func insertGoroutine(_ row: GoroutineRow) throws {
+        guard writtenGoroutines.insert(row.goid).inserted else {
+            try insertIssue(
+                severity: .warning, message: "goroutine \(row.goid) reappeared after its end; its first row is kept",
+                tsNs: row.createdNs)
+            return
+        }
         let s = inserts.insertGoroutineStatement
         try s.bind(row.goid, at: 2)
         try s.bind(row.parentGoid, at: 3)
