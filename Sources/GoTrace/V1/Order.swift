@@ -62,7 +62,7 @@ extension V1 {
         g == unordered || (initial.seq == noseq || initial.seq == curr.seq) && initial.status == curr.status
     }
 
-    static func transition(_ gs: inout [UInt64: GState], _ g: UInt64, _ initial: GState, _ next: GState)
+    static func transition(_ gs: inout DenseMap<GState>, _ g: UInt64, _ initial: GState, _ next: GState)
         throws(ParseError)
     {
         if g == unordered { return }
@@ -123,6 +123,39 @@ extension V1 {
                 if !less(j, i) { break }
                 items.swapAt(i, j)
                 i = j
+            }
+        }
+    }
+}
+
+extension V1 {
+    /// A map from small integer keys (goroutine and P IDs, which the runtime hands out densely from 0) that
+    /// keeps keys below `limit` in an array and the rest in a Dictionary: the ordering and validation passes
+    /// look up per event, and hashing dominated them.
+    struct DenseMap<Value> {
+        private var dense: [Value?] = []
+        private var sparse: [UInt64: Value] = [:]
+        let limit: UInt64
+
+        init(limit: UInt64) { self.limit = limit }
+
+        subscript(key: UInt64) -> Value? {
+            @inline(__always) get {
+                if key < UInt64(dense.count) { return dense[Int(key)] }
+                if key < limit { return nil }
+                return sparse[key]
+            }
+            set {
+                if key < UInt64(dense.count) {
+                    dense[Int(key)] = newValue
+                } else if key < limit {
+                    if newValue == nil { return }
+                    let n = Swift.max(Int(key) + 1, dense.count * 2, 64)
+                    dense.append(contentsOf: repeatElement(nil, count: Swift.min(n, Int(limit)) - dense.count))
+                    dense[Int(key)] = newValue
+                } else {
+                    sparse[key] = newValue
+                }
             }
         }
     }

@@ -248,6 +248,13 @@ extension V1 {
     }()
 }
 
+extension V1 {
+    /// Per-type facts from eventDescriptions, flattened for the per-event paths (no String/Array copies):
+    /// bit 7 = has a stack, bits 0–6 = number of named args; and the minimum version.
+    static let descShape: [UInt8] = eventDescriptions.map { UInt8($0.args.count) | ($0.stack ? 0x80 : 0) }
+    static let descMinVersion: [UInt8] = eventDescriptions.map { UInt8($0.minVersion) }
+}
+
 extension V1.Event: CustomStringConvertible {
     /// Go's (*tracev1.Event).String(), used in some of Go's error messages.
     var description: String {
@@ -261,6 +268,23 @@ extension V1.Event: CustomStringConvertible {
 // MARK: - Parser
 
 extension V1 {
+    /// The reused argument buffer of readRawEvent (Go's p.args): resetting it is just count = 0.
+    struct ArgBuffer {
+        private var storage = [UInt64](repeating: 0, count: 256)
+        private(set) var count = 0
+
+        @inline(__always) mutating func removeAll() { count = 0 }
+
+        @inline(__always) mutating func append(_ v: UInt64) {
+            if count == storage.count { storage.append(contentsOf: repeatElement(0, count: storage.count)) }
+            storage[count] = v
+            count += 1
+        }
+
+        /// Callers check `count` first (every use follows Go's argument-count checks).
+        @inline(__always) subscript(i: Int) -> UInt64 { storage[i] }
+    }
+
     /// A raw event as read from the wire (Go's rawEvent). `args` lives in the parser's reused buffer.
     struct RawEvent {
         var typ: EventType = .none
@@ -305,7 +329,9 @@ extension V1 {
         var timerGoids: Set<UInt64> = []
 
         // State for readRawEvent: the arguments of the last raw event.
-        var args: [UInt64] = []
+        var args = ArgBuffer()
+        let descShape = V1.descShape
+        let descMinVersion = V1.descMinVersion
 
         // State for parseEvent.
         var lastTs: Timestamp = 0
@@ -318,7 +344,6 @@ extension V1 {
             self.start = start
             self.off = start
             self.ver = version
-            args.reserveCapacity(64)
         }
 
         func fail(_ message: String, at offset: Int? = nil) -> ParseError {
@@ -438,11 +463,12 @@ extension V1 {
         }
 
         /// Go's argNum: the total number of args for the event, counting timestamp, sequence numbers and stack.
+        @inline(__always)
         func argNum(_ raw: RawEvent) -> Int {
             if raw.typ == .stack { return args.count }
-            let desc = raw.typ.desc
-            var narg = desc.args.count
-            if desc.stack { narg += 1 }
+            let shape = descShape[Int(raw.typ.rawValue)]
+            var narg = Int(shape & 0x7f)
+            if shape & 0x80 != 0 { narg += 1 }
             switch raw.typ {
             case .batch, .frequency, .timerGoroutine: return narg
             default: return narg + 1  // timestamp
@@ -460,10 +486,10 @@ extension V1 {
             guard let b = readByte() else { return false }
             let typ = EventType(rawValue: b & 0x3f)
             let narg = b >> 6 + 1
-            if typ == .none || typ.rawValue >= EventType.count.rawValue || typ.desc.minVersion > ver {
+            if typ == .none || typ.rawValue >= EventType.count.rawValue || Int(descMinVersion[Int(typ.rawValue)]) > ver {
                 throw fail("unknown event type \(typ.rawValue)", at: at)
             }
-            args.removeAll(keepingCapacity: true)
+            args.removeAll()
 
             switch typ {
             case .string:
@@ -588,11 +614,11 @@ extension V1 {
 
         /// Go's parseEvent: turns a raw event into an event, checking per-type arguments.
         mutating func parseEvent(_ raw: RawEvent, _ ev: inout Event, at: Int) throws(ParseError) {
-            let desc = raw.typ.desc
-            if desc.name.isEmpty { throw fail("missing description for event type \(raw.typ.rawValue)", at: at) }
+            // readRawEvent only lets described types through, so Go's "missing description" can't happen here.
+            let hasStack = descShape[Int(raw.typ.rawValue)] & 0x80 != 0
             let narg = argNum(raw)
             if args.count != narg {
-                throw fail("\(desc.name) has wrong number of arguments: want \(narg), got \(args.count)", at: at)
+                throw fail("\(raw.typ.desc.name) has wrong number of arguments: want \(narg), got \(args.count)", at: at)
             }
             switch raw.typ {
             case .batch:
@@ -643,7 +669,7 @@ extension V1 {
                 ev.ts = lastTs &+ Timestamp(bitPattern: args[0])
                 lastTs = ev.ts
                 for i in 1..<narg {
-                    if i == narg - 1 && desc.stack {
+                    if i == narg - 1 && hasStack {
                         ev.stkID = UInt32(truncatingIfNeeded: args[i])
                     } else {
                         ev.args[i - 1] = args[i]
@@ -737,7 +763,7 @@ extension V1.Parser {
         var events: [Event] = []
         events.reserveCapacity(total)
 
-        var gs: [UInt64: V1.GState] = [:]
+        var gs = V1.DenseMap<V1.GState>(limit: 1 << 24)
         var frontier = V1.OrderEventList()
         var available = Array(procs.indices)
 
@@ -842,35 +868,53 @@ extension V1.Parser {
             var g: UInt64 = 0
             var evSweep = -1
         }
-        var gs: [UInt64: GDesc] = [0: GDesc(state: .running)]
-        var ps: [Int32: PDesc] = [:]
+        var gs = V1.DenseMap<GDesc>(limit: 1 << 24)
+        gs[0] = GDesc(state: .running)
+        var ps = V1.DenseMap<PDesc>(limit: 1 << 12)
         var tasks: [UInt64: Int] = [:]  // task id to task creation event
         var activeRegions: [UInt64: [Int]] = [:]  // goroutine id to stack of regions
         var evGC = -1
         var evSTW = -1
 
         func err(_ s: String) -> V1.ParseError { V1.ParseError(message: s, offset: nil) }
+        // Stack IDs are dense: answer "has frames" from a bitmap rather than hashing per event.
+        let maxStackID = stacks.keys.max() ?? 0
+        let stackBits: [Bool]? =
+            maxStackID < 1 << 24
+            ? {
+                var b = [Bool](repeating: false, count: Int(maxStackID) + 1)
+                for (id, pcs) in stacks where !pcs.isEmpty { b[Int(id)] = true }
+                return b
+            }() : nil
+        @inline(__always) func hasFrames(_ id: UInt32) -> Bool {
+            if let stackBits { return Int(id) < stackBits.count && stackBits[Int(id)] }
+            return !(stacks[id]?.isEmpty ?? true)
+        }
+        @inline(__always) func pkey(_ p: Int32) -> UInt64 { UInt64(bitPattern: Int64(p)) }
         func checkRunning(_ p: PDesc, _ g: GDesc, _ ev: Event, allowG0: Bool) throws(V1.ParseError) {
-            let name = ev.type.desc.name
-            if g.state != .running { throw err("g \(ev.g) is not running while \(name) (time \(ev.ts))") }
-            if p.g != ev.g { throw err("p \(ev.p) is not running g \(ev.g) while \(name) (time \(ev.ts))") }
-            if !allowG0 && ev.g == 0 { throw err("g 0 did \(name) (time \(ev.ts))") }
+            if g.state != .running {
+                throw err("g \(ev.g) is not running while \(ev.type.desc.name) (time \(ev.ts))")
+            }
+            if p.g != ev.g {
+                throw err("p \(ev.p) is not running g \(ev.g) while \(ev.type.desc.name) (time \(ev.ts))")
+            }
+            if !allowG0 && ev.g == 0 { throw err("g 0 did \(ev.type.desc.name) (time \(ev.ts))") }
         }
 
         for idx in events.indices {
             let ev = events[idx]
             switch ev.type {
             case .procStart:
-                var p = ps[ev.p] ?? PDesc()
+                var p = ps[pkey(ev.p)] ?? PDesc()
                 if p.running { throw err("p \(ev.p) is running before start (time \(ev.ts))") }
                 p.running = true
-                ps[ev.p] = p
+                ps[pkey(ev.p)] = p
             case .procStop:
-                var p = ps[ev.p] ?? PDesc()
+                var p = ps[pkey(ev.p)] ?? PDesc()
                 if !p.running { throw err("p \(ev.p) is not running before stop (time \(ev.ts))") }
                 if p.g != 0 { throw err("p \(ev.p) is running a goroutine \(p.g) during stop (time \(ev.ts))") }
                 p.running = false
-                ps[ev.p] = p
+                ps[pkey(ev.p)] = p
             case .gcStart:
                 if evGC != -1 { throw err("previous GC is not ended before a new one (time \(ev.ts))") }
                 evGC = idx
@@ -885,10 +929,10 @@ extension V1.Parser {
                 if evSTW == -1 { throw err("bogus STW end (time \(ev.ts))") }
                 evSTW = -1
             case .gcSweepStart:
-                var p = ps[ev.p] ?? PDesc()
+                var p = ps[pkey(ev.p)] ?? PDesc()
                 if p.evSweep != -1 { throw err("previous sweeping is not ended before a new one (time \(ev.ts))") }
                 p.evSweep = idx
-                ps[ev.p] = p
+                ps[pkey(ev.p)] = p
             case .gcMarkAssistStart:
                 var g = gs[ev.g] ?? GDesc()
                 if g.evMarkAssist != -1 {
@@ -902,10 +946,10 @@ extension V1.Parser {
                 g.evMarkAssist = -1
                 gs[ev.g] = g
             case .gcSweepDone:
-                var p = ps[ev.p] ?? PDesc()
+                var p = ps[pkey(ev.p)] ?? PDesc()
                 if p.evSweep == -1 { throw err("bogus sweeping end (time \(ev.ts))") }
                 p.evSweep = -1
-                ps[ev.p] = p
+                ps[pkey(ev.p)] = p
             case .goWaiting:
                 var g = gs[ev.g] ?? GDesc()
                 if g.state != .runnable { throw err("g \(ev.g) is not runnable before EvGoWaiting (time \(ev.ts))") }
@@ -922,13 +966,13 @@ extension V1.Parser {
                 gs[ev.g] = g
             case .goCreate:
                 let g = gs[ev.g] ?? GDesc()
-                let p = ps[ev.p] ?? PDesc()
+                let p = ps[pkey(ev.p)] ?? PDesc()
                 try checkRunning(p, g, ev, allowG0: true)
                 if gs[ev.args[0]] != nil { throw err("g \(ev.args[0]) already exists (time \(ev.ts))") }
                 gs[ev.args[0]] = GDesc(state: .runnable, ev: idx, evCreate: idx)
             case .goStart, .goStartLabel:
                 var g = gs[ev.g] ?? GDesc()
-                var p = ps[ev.p] ?? PDesc()
+                var p = ps[pkey(ev.p)] ?? PDesc()
                 if g.state != .runnable { throw err("g \(ev.g) is not runnable before start (time \(ev.ts))") }
                 if p.g != 0 {
                     throw err("p \(ev.p) is already running g \(p.g) while start g \(ev.g) (time \(ev.ts))")
@@ -942,30 +986,30 @@ extension V1.Parser {
                 }
                 g.ev = -1
                 gs[ev.g] = g
-                ps[ev.p] = p
+                ps[pkey(ev.p)] = p
             case .goEnd, .goStop:
                 var g = gs[ev.g] ?? GDesc()
-                var p = ps[ev.p] ?? PDesc()
+                var p = ps[pkey(ev.p)] ?? PDesc()
                 try checkRunning(p, g, ev, allowG0: false)
                 g.evStart = -1
                 g.state = .dead
                 p.g = 0
                 if ev.type == .goEnd { activeRegions[ev.g] = nil }  // flush all active regions
                 gs[ev.g] = g
-                ps[ev.p] = p
+                ps[pkey(ev.p)] = p
             case .goSched, .goPreempt:
                 var g = gs[ev.g] ?? GDesc()
-                var p = ps[ev.p] ?? PDesc()
+                var p = ps[pkey(ev.p)] ?? PDesc()
                 try checkRunning(p, g, ev, allowG0: false)
                 g.state = .runnable
                 g.evStart = -1
                 p.g = 0
                 g.ev = idx
                 gs[ev.g] = g
-                ps[ev.p] = p
+                ps[pkey(ev.p)] = p
             case .goUnblock:
                 let g = gs[ev.g] ?? GDesc()
-                let p = ps[ev.p] ?? PDesc()
+                let p = ps[pkey(ev.p)] ?? PDesc()
                 if g.state != .running { throw err("g \(ev.g) is not running while unpark (time \(ev.ts))") }
                 if ev.p != V1.timerP && p.g != ev.g {
                     throw err("p \(ev.p) is not running g \(ev.g) while unpark (time \(ev.ts))")
@@ -982,19 +1026,19 @@ extension V1.Parser {
                 gs[ev.args[0]] = g1
             case .goSysCall:
                 var g = gs[ev.g] ?? GDesc()
-                let p = ps[ev.p] ?? PDesc()
+                let p = ps[pkey(ev.p)] ?? PDesc()
                 try checkRunning(p, g, ev, allowG0: false)
                 g.ev = idx
                 gs[ev.g] = g
             case .goSysBlock:
                 var g = gs[ev.g] ?? GDesc()
-                var p = ps[ev.p] ?? PDesc()
+                var p = ps[pkey(ev.p)] ?? PDesc()
                 try checkRunning(p, g, ev, allowG0: false)
                 g.state = .waiting
                 g.evStart = -1
                 p.g = 0
                 gs[ev.g] = g
-                ps[ev.p] = p
+                ps[pkey(ev.p)] = p
             case .goSysExit:
                 var g = gs[ev.g] ?? GDesc()
                 if g.state != .waiting {
@@ -1006,14 +1050,14 @@ extension V1.Parser {
             case .goSleep, .goBlock, .goBlockSend, .goBlockRecv, .goBlockSelect, .goBlockSync, .goBlockCond,
                 .goBlockNet, .goBlockGC:
                 var g = gs[ev.g] ?? GDesc()
-                var p = ps[ev.p] ?? PDesc()
+                var p = ps[pkey(ev.p)] ?? PDesc()
                 try checkRunning(p, g, ev, allowG0: false)
                 g.state = .waiting
                 g.ev = idx
                 g.evStart = -1
                 p.g = 0
                 gs[ev.g] = g
-                ps[ev.p] = p
+                ps[pkey(ev.p)] = p
             case .userTaskCreate:
                 let taskid = ev.args[0]
                 if let prev = tasks[taskid] {
@@ -1052,7 +1096,7 @@ extension V1.Parser {
 
             // Events mustn't refer to stacks that don't exist or have no frames.
             let stk = events[idx].stkID
-            if stk != 0 && (stacks[stk]?.isEmpty ?? true) {
+            if stk != 0 && !hasFrames(stk) {
                 events[idx].stkID = 0
             }
         }

@@ -83,11 +83,16 @@ extension V1 {
         var tasks: [TaskID: TaskState] = [:]
         var seenProcs: Set<ProcID> = []
         var lastTs = Time(-1)
-        var procMs: [ProcID: ThreadID] = [:]
+        var procMs = DenseMap<ThreadID>(limit: 1 << 12)  // keyed by P ID (as UInt64 bits)
         var lastStwReason: UInt64 = 0
 
         var inlineToStringID: [UInt64] = []
         var builtinToStringID: [UInt64] = []
+        let descShape = V1.descShape
+        /// Per current-format type: the 1-based argument index of its first stack ID (0 if none).
+        let firstStackArg: [UInt8] = (0..<256).map { t in
+            UInt8(truncatingIfNeeded: Tracev2.spec(Tracev2.EventType(UInt8(t)))?.stackIDs.first ?? 0)
+        }
 
         init(_ pr: Trace) throws(ParseError) {
             var pr = pr
@@ -180,7 +185,7 @@ extension V1 {
         }
 
         func ctx(_ ev: Event) -> SchedCtx {
-            SchedCtx(g: GoID(Int64(bitPattern: ev.g)), p: ProcID(Int64(ev.p)), m: procMs[ProcID(Int64(ev.p))] ?? ThreadID(0))
+            SchedCtx(g: GoID(Int64(bitPattern: ev.g)), p: ProcID(Int64(ev.p)), m: procMs[UInt64(bitPattern: Int64(ev.p))] ?? ThreadID(0))
         }
 
         func make(_ ctx: SchedCtx, _ typ: Tracev2.EventType, _ time: Time, _ args: TimedEventArgs) -> GoTrace.Event {
@@ -214,7 +219,7 @@ extension V1 {
                 }
             case .procStart:
                 let p = ProcID(Int64(ev.p))
-                procMs[p] = ThreadID(Int64(bitPattern: ev.args[0]))
+                procMs[UInt64(bitPattern: Int64(ev.p))] = ThreadID(Int64(bitPattern: ev.args[0]))
                 if seenProcs.contains(p) {
                     mappedType = Tracev2.evProcStart
                     mappedArgs = targs(UInt64(bitPattern: Int64(ev.p)), 0, 0, 0)
@@ -391,16 +396,19 @@ extension V1 {
                 throw ParseError(message: "unexpected event type \(ev.type.rawValue)")
             }
 
-            if ev.type.desc.stack, let first = Tracev2.spec(mappedType)?.stackIDs.first, first >= 1, first <= 4 {
-                // Go quirk: for CPUSample this overwrites the G argument with the stack (the stack index is 4).
-                mappedArgs[first - 1] = stk
+            if descShape[Int(ev.type.rawValue)] & 0x80 != 0 {
+                let first = Int(firstStackArg[Int(mappedType.rawValue)])
+                if first >= 1 && first <= 4 {
+                    // Go quirk: for CPUSample this overwrites the G argument with the stack (the stack index is 4).
+                    mappedArgs[first - 1] = stk
+                }
             }
 
             var m = ThreadID.none
-            if ev.p != -1 && ev.type != .cpuSample, let t = procMs[ProcID(Int64(ev.p))] {
+            if ev.p != -1 && ev.type != .cpuSample, let t = procMs[UInt64(bitPattern: Int64(ev.p))] {
                 m = t
             }
-            if ev.type == .procStop { procMs[ProcID(Int64(ev.p))] = nil }
+            if ev.type == .procStop { procMs[UInt64(bitPattern: Int64(ev.p))] = nil }
             var g = GoID(Int64(bitPattern: ev.g))
             if g.rawValue == 0 { g = .none }
             return make(SchedCtx(g: g, p: ProcID(Int64(ev.p)), m: m), mappedType, Time(ev.ts), mappedArgs)
