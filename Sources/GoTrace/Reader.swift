@@ -21,7 +21,26 @@ public final class Reader {
     // Hot state: no dynamic exclusivity checks (a Reader is used from one thread at a time and never
     // hands out overlapping accesses).
     @exclusivity(unchecked) private var lastTs = Time(0)
-    @exclusivity(unchecked) private var gen: Generation?
+    @exclusivity(unchecked) private var gen: Generation? {
+        didSet {
+            // Raw views of the installed generation for the hot path (kept alive by `gen`).
+            if let gen, let flat = gen.flat.baseAddress {
+                curBatches = UnsafePointer(flat)
+                curStore = UnsafePointer(gen.store.base)
+            } else {
+                curBatches = nil
+                curStore = nil
+            }
+            curTable = gen?.table
+            curFreq = gen?.table.freq ?? Frequency()
+            curGenNumber = gen?.gen ?? 0
+        }
+    }
+    @exclusivity(unchecked) private var curBatches: UnsafePointer<Batch>?
+    @exclusivity(unchecked) private var curStore: UnsafePointer<UInt8>?
+    @exclusivity(unchecked) private unowned(unsafe) var curTable: EvTable? = nil
+    @exclusivity(unchecked) private var curFreq = Frequency()
+    @exclusivity(unchecked) private var curGenNumber: UInt64 = 0
     @exclusivity(unchecked) private var frontier: [BatchCursor] = []
     @exclusivity(unchecked) private var cpuSamples: [CPUSample] = []
     @exclusivity(unchecked) private var cpuNext = 0
@@ -157,7 +176,7 @@ public final class Reader {
             }
             return try installGen(g)
         }
-        guard let gen else {
+        guard let table = curTable else {
             throw TraceError("internal error: no generation installed")
         }
 
@@ -172,16 +191,16 @@ public final class Reader {
                 }
                 var base = BaseEvent(typ: Tracev2.evCPUSample, time: s.time)
                 base.args[0] = s.stack.rawValue
-                return Event(table: gen.table, ctx: s.ctx, base: base)
+                return Event(table: table, ctx: s.ctx, base: base)
             }
         }
         // Try to advance the head of the frontier, which should have the minimum timestamp.
         // This should be by far the most common case.
         if frontier.isEmpty {
             throw TraceError(
-                "broken trace: frontier is empty:\n[gen=\(gen.gen)]\n\n\(dumpFrontier())\n\(order.dump())\n")
+                "broken trace: frontier is empty:\n[gen=\(curGenNumber)]\n\n\(dumpFrontier())\n\(order.dump())\n")
         }
-        if try !tryAdvance(0, gen) {
+        if try !tryAdvance(0) {
             // Try to advance the rest of the frontier, in timestamp order.
             //
             // To do this, sort the min-heap. A sorted min-heap is still a min-heap, but now we can
@@ -191,7 +210,7 @@ public final class Reader {
             var success = false
             var i = 1
             while i < frontier.count {
-                if try tryAdvance(i, gen) {
+                if try tryAdvance(i) {
                     success = true
                     break
                 }
@@ -199,7 +218,7 @@ public final class Reader {
             }
             if !success {
                 throw TraceError(
-                    "broken trace: failed to advance: frontier:\n[gen=\(gen.gen)]\n\n\(dumpFrontier())\n\(order.dump())\n")
+                    "broken trace: failed to advance: frontier:\n[gen=\(curGenNumber)]\n\n\(dumpFrontier())\n\(order.dump())\n")
             }
         }
 
@@ -213,19 +232,21 @@ public final class Reader {
     /// Go's `tryAdvance` closure: advance frontier[i]'s event through the ordering, then refresh the
     /// cursor and fix the heap.
     @inline(__always)
-    private func tryAdvance(_ i: Int, _ gen: Generation) throws(TraceError) -> Bool {
+    private func tryAdvance(_ i: Int) throws(TraceError) -> Bool {
+        guard let batches = curBatches, let store = curStore, let table = curTable else {
+            throw TraceError("internal error: no generation installed")
+        }
         let m = frontier[i].m
         let ok: Bool
         do {
-            ok = try order.advance(&frontier[i].ev, gen.table, m, gen.gen)
+            ok = try order.advance(&frontier[i].ev, table, m, curGenNumber)
         } catch {
             throw error.located(path: path, offset: frontier[i].evOffset)
         }
         if !ok { return false }
 
         // Refresh the cursor's event.
-        let list = frontier[i].list
-        if try frontier[i].nextEvent(gen.batches[list], gen.store, gen.table.freq) {
+        if try frontier[i].nextEvent(batches, store, curFreq) {
             // If we successfully refreshed, update the heap.
             heapUpdate(&frontier, i)
         } else {
@@ -289,8 +310,9 @@ public final class Reader {
 
         // Reset frontier.
         for (list, m) in g.batchMs.enumerated() {
-            var bc = BatchCursor(m: m, list: list)
-            if try !bc.nextEvent(g.batches[list], g.store, g.table.freq) {
+            guard let batches = curBatches, let store = curStore, list < g.flatRanges.count else { break }
+            var bc = BatchCursor(m: m, batches: g.flatRanges[list])
+            if try !bc.nextEvent(batches, store, g.table.freq) {
                 // Turns out there aren't actually any events in these batches.
                 continue
             }

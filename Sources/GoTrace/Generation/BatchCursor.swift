@@ -4,11 +4,11 @@
 /// Go's `batchCursor`. Value type: the frontier is an array of these, moved as Go moves pointers.
 struct BatchCursor {
     var m: ThreadID
-    /// Index of this M's batch list in `Generation.batches`.
-    var list: Int
     var lastTs = Time(0)
-    /// Next index into the batch list.
-    var idx = 0
+    /// Next index into the generation's flat batch buffer (Go: into this M's []batch).
+    var idx: Int
+    /// End of this M's batches in the flat buffer.
+    var end: Int
     /// Next index into the current batch's data.
     var dataOff = 0
     /// Last read event. Its args are only overwritten, never cleared, as in Go: slots past an event's
@@ -17,22 +17,25 @@ struct BatchCursor {
     /// Absolute file offset of `ev` (for error messages).
     var evOffset: Int64 = 0
 
-    init(m: ThreadID, list: Int) {
+    init(m: ThreadID, batches range: (lo: Int, hi: Int)) {
         self.m = m
-        self.list = list
+        self.idx = range.lo
+        self.end = range.hi
     }
 
     /// Go's `nextEvent`: reads the next event, completing its timestamp. Returns false at the end.
     @inline(__always)
-    mutating func nextEvent(_ batches: [Batch], _ store: ByteStore, _ freq: Frequency) throws(TraceError) -> Bool {
+    mutating func nextEvent(
+        _ batches: UnsafePointer<Batch>, _ store: UnsafePointer<UInt8>, _ freq: Frequency
+    ) throws(TraceError) -> Bool {
         // Batches should generally always have at least one event, but be defensive and accept empty ones.
-        while idx < batches.count && batches[idx].end - batches[idx].start == dataOff {
+        while idx < end && batches[idx].end - batches[idx].start == dataOff {
             idx += 1
             dataOff = 0
             lastTs = Time(0)
         }
         // Have we reached the end of the batches?
-        if idx == batches.count {
+        if idx == end {
             return false
         }
         let b = batches[idx]
@@ -43,7 +46,7 @@ struct BatchCursor {
         }
         // Read an event out.
         evOffset = b.fileOffset &+ Int64(dataOff)
-        let p = UnsafePointer(store.base + b.start + dataOff)
+        let p = store + b.start + dataOff
         let avail = b.end - b.start - dataOff
         let (n, tsdiff) = try readTimedBaseEvent(p, avail, &ev, evOffset)
         // Complete the timestamp from the cursor's last timestamp.

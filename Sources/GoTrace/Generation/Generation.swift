@@ -16,7 +16,32 @@ final class Generation {
     var cpuSamples: [CPUSample] = []
     var minTs: Timestamp = 0
 
+    /// After reading: every event batch in one buffer, each M's batches contiguous (M i's are
+    /// `flatRanges[i]`), so batch cursors walk raw memory with no reference counting.
+    private(set) var flat = UnsafeMutableBufferPointer<Batch>(start: nil, count: 0)
+    private(set) var flatRanges: [(lo: Int, hi: Int)] = []
+
     init(store: ByteStore) { self.store = store }
+
+    deinit { flat.deallocate() }
+
+    /// Builds `flat` from `batches` (once, when the generation is complete).
+    func flatten() {
+        let total = batches.reduce(0) { $0 + $1.count }
+        flat.deallocate()
+        flat = .allocate(capacity: total)
+        flatRanges = []
+        guard let base = flat.baseAddress else { return }
+        var i = 0
+        for list in batches {
+            let lo = i
+            for b in list {
+                (base + i).initialize(to: b)
+                i += 1
+            }
+            flatRanges.append((lo, i))
+        }
+    }
 
     var hasBatches: Bool { !batches.isEmpty }
 }
@@ -175,6 +200,7 @@ private func finishGeneration(_ g: Generation, _ ver: TraceVersion, path: String
 
     // Now that we have the frequency, fix up CPU samples.
     fixUpCPUSamples(&g.cpuSamples, g.table.freq)
+    g.flatten()
 }
 
 /// Go's `processBatch`: adds the batch to the generation.
@@ -271,8 +297,8 @@ func addStrings(_ table: inout DataTable<StringID, String>, _ b: Batch, _ s: Byt
                 throw TraceError(
                     offset: b.fileOffset &+ Int64(itemStart), "failed to read full string: read \(n) but wanted \(len)")
             }
-            // N.B. Go keeps the raw bytes; Swift's String repairs invalid UTF-8 (never seen in real traces).
-            let str = String(decoding: UnsafeBufferPointer(start: r.base + r.pos, count: n), as: UTF8.self)
+            // N.B. Go keeps the raw bytes: decode losslessly (invalid UTF-8 survives; Event/TraceString.swift).
+            let str = decodeTraceString(UnsafeBufferPointer(start: r.base + r.pos, count: n))
             r.pos += n
             // Add the string to the map.
             if let err = table.insert(StringID(id), str) {
