@@ -59,6 +59,24 @@ import Testing
         #expect(diff == nil, "\(diff ?? "")")
     }
 
+    /// Trace strings keep invalid UTF-8: decoding then `traceBytes` gives the bytes back, and quoting the
+    /// decoded String equals quoting the raw bytes (which quoteMatchesGo checks against Go).
+    @Test func traceStringsAreLossless() {
+        let samples = Self.quoteSamples + [Array("\u{10FF00}\u{10FFFF}\u{10FEFF}x".utf8), [0xF4, 0x8F, 0xBC, 0x80, 0xFF]]
+        for sample in samples {
+            let s = sample.withUnsafeBufferPointer { decodeTraceString($0) }
+            #expect(traceBytes(of: s) == sample, "round trip of \(sample)")
+            var viaString: [UInt8] = []
+            viaString.append(goQuoted: s)
+            var viaBytes: [UInt8] = []
+            sample.withUnsafeBufferPointer { viaBytes.append(goQuoted: $0) }
+            #expect(viaString == viaBytes, "quoting of \(sample)")
+            var text: [UInt8] = []
+            text.append(traceText: s)
+            #expect(text == sample)
+        }
+    }
+
     @Test(.enabled(if: GoOracle.shouldRun, GoOracle.skipMessage))
     func rfc3339NanoAndIntegersMatchGo() throws {
         guard GoOracle.require() else { return }

@@ -41,7 +41,7 @@ extension Event: CustomStringConvertible {
                 b.append(ascii: " Name=")
                 b.append(goQuoted: m.name)
                 b.append(ascii: " Value=")
-                b.append(text: m.value.description)
+                b.append(traceText: m.value.description)
             }
         case .label:
             if let l = label {
@@ -62,7 +62,7 @@ extension Event: CustomStringConvertible {
                         if i != 0 { b.append(ascii: " ") }
                         b.append(goQuoted: attr.name)
                         b.append(ascii: "=")
-                        b.append(text: attr.value.description)
+                        b.append(traceText: attr.value.description)
                     }
                     b.append(ascii: "]")
                 }
@@ -128,7 +128,7 @@ extension Event: CustomStringConvertible {
                     if i != 0 { b.append(ascii: ", ") }
                     b.append(text: r.args[i])
                     b.append(ascii: "=")
-                    b.append(text: r.argValue(i).description)
+                    b.append(traceText: r.argValue(i).description)
                 }
                 b.append(ascii: "]")
             }

@@ -71,10 +71,30 @@ extension Array where Element == UInt8 {
         }
     }
 
-    /// Go's `%q` of a string (strconv.Quote).
+    /// Go's `%s` of a string read from a trace: its original bytes (see TraceString.swift).
+    mutating func append(traceText s: String) {
+        var s = s
+        s.withUTF8 { utf8 in
+            if containsRawByteEscape(utf8) {
+                appendUnescaped(utf8, to: &self)
+            } else {
+                append(contentsOf: utf8)
+            }
+        }
+    }
+
+    /// Go's `%q` of a string (strconv.Quote), of its original bytes when read from a trace.
     mutating func append(goQuoted s: String) {
         var s = s
-        s.withUTF8 { append(goQuoted: $0) }
+        s.withUTF8 { utf8 in
+            if containsRawByteEscape(utf8) {
+                var raw: [UInt8] = []
+                appendUnescaped(utf8, to: &raw)
+                raw.withUnsafeBufferPointer { append(goQuoted: $0) }
+            } else {
+                append(goQuoted: utf8)
+            }
+        }
     }
 
     /// Go's `strconv.Quote` over raw bytes: printable runes (strconv.IsPrint) are copied, the usual C escapes
@@ -258,7 +278,7 @@ extension Array where Element == UInt8 {
 
 /// Go's utf8.DecodeRune on bytes[i...]; invalid or truncated sequences give (U+FFFD, 1).
 @inline(__always)
-private func decodeRuneGo(_ s: UnsafeBufferPointer<UInt8>, at i: Int) -> (UInt32, Int) {
+func decodeRuneGo(_ s: UnsafeBufferPointer<UInt8>, at i: Int) -> (UInt32, Int) {
     let n = s.count - i
     let b0 = s[i]
     if b0 < 0x80 { return (UInt32(b0), 1) }
