@@ -422,20 +422,31 @@ extension V1 {
         mutating func collectBatchesAndCPUSamples() throws(ParseError) {
             var raw = RawEvent()
             var curP: Int32 = 0
+            // The current batch's event count is kept here and stored when the next batch starts (one hash
+            // lookup per batch, not per event).
+            var inBatch = false
+            var curCount = 0
+            func flush(_ p: inout Parser) {
+                guard inBatch, let n = p.batchOffsets[curP]?.count, n > 0 else { return }
+                p.batchOffsets[curP, default: []][n - 1].numEvents = curCount
+            }
             while true {
                 let at = off
                 guard try readRawEvent(skipArgs: true, skipStrings: true, &raw) else { break }
                 if raw.typ == .none { continue }
                 if raw.typ == .batch {
+                    flush(&self)
                     if batchOffsets[raw.batchPid] == nil { batchPids.append(raw.batchPid) }
                     batchOffsets[raw.batchPid, default: []].append(BatchOffset(offset: raw.batchOffset, numEvents: 0))
                     curP = raw.batchPid
+                    inBatch = true
+                    curCount = 0
                 }
-                guard let n = batchOffsets[curP]?.count, n > 0 else {
+                guard inBatch else {
                     throw fail(
                         "read event \(raw.typ.rawValue) with current P of \(curP), but P has no batches yet", at: at)
                 }
-                batchOffsets[curP, default: []][n - 1].numEvents += 1
+                curCount += 1
 
                 if raw.typ == .cpuSample {
                     var e = Event()
@@ -460,6 +471,7 @@ extension V1 {
                     cpuSamples.append(e)
                 }
             }
+            flush(&self)
         }
 
         /// Go's argNum: the total number of args for the event, counting timestamp, sequence numbers and stack.
