@@ -16,6 +16,7 @@ struct ReaderStream: TraceEventStream {
     let fileBytes: Int64
     var damage: TraceDamage?
     private var syncs = 0
+    private var others = 0
     private var finished = false
 
     init(path: String) throws {
@@ -35,17 +36,24 @@ struct ReaderStream: TraceEventStream {
         do {
             guard let event = try reader.readEvent() else {
                 finished = true
+                // Go reads a header-only file as an empty trace (one Sync); a run with nothing in it is refused.
+                if others == 0 {
+                    throw IngestError(path: reader.path, byteOffset: fileBytes, message: "the trace holds no events")
+                }
                 return nil
             }
-            if event.kind == .sync { syncs += 1 }
+            if event.kind == .sync { syncs += 1 } else { others += 1 }
             return event
         } catch let error as TraceError {
             finished = true
-            // Nothing good before the damage: the file is not a usable trace.
-            guard syncs > 1 else {
+            // The reader produces a Sync before each generation's events: without one, nothing good came
+            // before the damage and the file is not a usable trace.
+            guard syncs >= 1 else {
                 throw IngestError(path: reader.path, byteOffset: error.offset, message: error.message)
             }
-            let good = reader.validBytes
+            // validBytes is where the last good generation ended as far as the reader knows; it can already
+            // include a read-ahead of the damaged generation, so the damage offset bounds it.
+            let good = min(reader.validBytes, error.offset ?? reader.validBytes)
             damage = TraceDamage(
                 byteOffset: error.offset ?? good, lostBytes: max(0, fileBytes - good), message: error.message)
             return nil

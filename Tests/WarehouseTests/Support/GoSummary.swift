@@ -102,7 +102,7 @@ enum GoSummary {
         let (status, _, stderr) = try run(
             goBinary, ["build", "-overlay", overlay.path, "-o", output, "./tracewaresummary"],
             directory: goroot.appendingPathComponent("src/cmd").path,
-            environment: ["GOTOOLCHAIN": "local", "GOFLAGS": "", "GOPROXY": "off", "GOCACHE": work.appendingPathComponent("cache").path])
+            environment: ["GOTOOLCHAIN": "local", "GOFLAGS": "", "GOPROXY": "off"])
         guard status == 0 else { throw Failure(description: "building the Go summary oracle failed: \(stderr)") }
         return output
     }
