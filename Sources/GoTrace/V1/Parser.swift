@@ -249,6 +249,42 @@ extension V1 {
 }
 
 extension V1 {
+    /// Go's sort.Stable by timestamp, without a second copy of the events: sorts 4-byte indices by
+    /// (time, index) — a total order, so the result is the stable one — then permutes the events in place.
+    static func stableSortByTime(_ events: inout [Event]) {
+        let n = events.count
+        guard n > 1 else { return }
+        guard n <= Int(Int32.max) else {
+            events.sort { $0.ts < $1.ts }  // Swift's sort is stable too, it just needs a larger buffer
+            return
+        }
+        var perm = [Int32](unsafeUninitializedCapacity: n) { buf, count in
+            for i in 0..<n { buf[i] = Int32(i) }
+            count = n
+        }
+        perm.sort { a, b in
+            let ta = events[Int(a)].ts
+            let tb = events[Int(b)].ts
+            return ta != tb ? ta < tb : a < b
+        }
+        // Follow the permutation's cycles: position i receives the event at perm[i].
+        var placed = [Bool](repeating: false, count: n)
+        for start in 0..<n where !placed[start] {
+            let first = events[start]
+            var i = start
+            while true {
+                placed[i] = true
+                let j = Int(perm[i])
+                if j == start {
+                    events[i] = first
+                    break
+                }
+                events[i] = events[j]
+                i = j
+            }
+        }
+    }
+
     /// Per-type facts from eventDescriptions, flattened for the per-event paths (no String/Array copies):
     /// bit 7 = has a stack, bits 0–6 = number of named args; and the minimum version.
     static let descShape: [UInt8] = eventDescriptions.map { UInt8($0.args.count) | ($0.stack ? 0x80 : 0) }
@@ -842,7 +878,7 @@ extension V1.Parser {
         }
 
         // EvGoSysExit's real exit time (args[2]) may be long before the event was emitted; it's applied only now,
-        // then the events are re-sorted stably (Swift's sort is documented stable, matching Go's sort.Stable).
+        // then the events are re-sorted stably (Go's sort.Stable).
         var lastSysBlock: [UInt64: V1.Timestamp] = [:]
         var moved = false
         for i in events.indices {
@@ -861,7 +897,7 @@ extension V1.Parser {
                 break
             }
         }
-        if moved { events.sort { $0.ts < $1.ts } }
+        if moved { V1.stableSortByTime(&events) }
         return events
     }
 
