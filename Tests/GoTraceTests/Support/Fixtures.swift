@@ -79,113 +79,41 @@ enum GoTestdataCases {
     }
 }
 
-/// Converts Go's text-form testdata cases to binary traces the way Go's own tests do (testtrace.ParseFile:
-/// raw.NewTextReader -> raw.NewWriter). The converter is Go's internal/trace/raw itself, copied out of the
-/// oracle's GOROOT into a temp module (internal packages can't be imported from outside GOROOT) and built
-/// once per test run.
+/// Converts Go's text-form testdata cases to binary traces exactly as Go's own tests do
+/// (testtrace.ParseFile), with the fixtures' Go tool scripts/gotools/txt2bin (built inside the oracle's GOROOT
+/// by scripts/gotool.sh, since it imports internal/trace). Converted files live in the per-run cache.
 enum GoTestdataConverter {
     private static let lock = NSLock()
-    nonisolated(unsafe) private static var built: Result<URL, any Error>?
+    nonisolated(unsafe) private static var built: Result<String, any Error>?
 
     static func binaryTrace(for testCase: GoTestdataCase) throws -> URL {
-        let tool = try converter()
+        let tool = try txt2bin()
         let out = GoOracle.cacheDir.appendingPathComponent("testdata-\(testCase.name).trace")
         if FileManager.default.fileExists(atPath: out.path) { return out }
-        let result = try GoOracle.run([testCase.path, out.path], key: "convert-" + testCase.name, executable: tool.path)
+        let result = try GoOracle.run([testCase.path, out.path], key: "convert-" + testCase.name, executable: tool)
         guard result.status == 0 else {
             throw GoToolFailure(what: "converting \(testCase.path)", stderr: result.stderr)
         }
         return out
     }
 
-    private static func converter() throws -> URL {
+    /// The txt2bin binary, built once per test run (gotool.sh caches it across runs too).
+    private static func txt2bin() throws -> String {
         lock.lock()
         defer { lock.unlock() }
         if let built { return try built.get() }
-        let r = Result { try build() }
+        let r = Result { () throws -> String in
+            let script = packageRoot.appendingPathComponent("scripts/gotool.sh").path
+            let result = try GoOracle.run([script, "txt2bin"], key: "gotool-txt2bin", executable: "/bin/bash")
+            let path = String(decoding: result.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard result.status == 0, FileManager.default.isExecutableFile(atPath: path) else {
+                throw GoToolFailure(what: "scripts/gotool.sh txt2bin", stderr: result.stderr)
+            }
+            return path
+        }
         built = r
         return try r.get()
     }
-
-    private static func build() throws -> URL {
-        let fm = FileManager.default
-        let dir = GoOracle.cacheDir.appendingPathComponent("testdata-converter")
-        try? fm.removeItem(at: dir)
-        try fm.createDirectory(at: dir.appendingPathComponent("internal"), withIntermediateDirectories: true)
-        let src = GoTestdataCases.goroot.appendingPathComponent("src")
-        for (from, to) in [("internal/trace/raw", "raw"), ("internal/trace/tracev2", "tracev2"),
-                           ("internal/trace/version", "version"), ("internal/txtar", "txtar")] {
-            let dest = dir.appendingPathComponent("internal/" + to)
-            try fm.createDirectory(at: dest, withIntermediateDirectories: true)
-            for file in try fm.contentsOfDirectory(atPath: src.appendingPathComponent(from).path)
-            where file.hasSuffix(".go") && !file.hasSuffix("_test.go") {
-                var text = try String(contentsOf: src.appendingPathComponent(from + "/" + file), encoding: .utf8)
-                text = text.replacingOccurrences(of: "\"internal/trace/", with: "\"conv/internal/")
-                    .replacingOccurrences(of: "\"internal/txtar\"", with: "\"conv/internal/txtar\"")
-                try text.write(to: dest.appendingPathComponent(file), atomically: true, encoding: .utf8)
-            }
-        }
-        try "module conv\n\ngo 1.22\n".write(to: dir.appendingPathComponent("go.mod"), atomically: true, encoding: .utf8)
-        try converterMain.write(to: dir.appendingPathComponent("main.go"), atomically: true, encoding: .utf8)
-        let tool = dir.appendingPathComponent("convert")
-        let result = try GoOracle.run(["build", "-C", dir.path, "-o", tool.path, "."], key: "build-converter")
-        guard result.status == 0 else { throw GoToolFailure(what: "building the testdata converter", stderr: result.stderr) }
-        return tool
-    }
-
-    private static let converterMain = """
-        // Go's testtrace.ParseFile, writing the binary trace to a file.
-        package main
-
-        import (
-        \t"bytes"
-        \t"conv/internal/raw"
-        \t"conv/internal/txtar"
-        \t"fmt"
-        \t"io"
-        \t"os"
-        )
-
-        func main() {
-        \tif err := convert(os.Args[1], os.Args[2]); err != nil {
-        \t\tfmt.Fprintln(os.Stderr, err)
-        \t\tos.Exit(1)
-        \t}
-        }
-
-        func convert(in, out string) error {
-        \tar, err := txtar.ParseFile(in)
-        \tif err != nil {
-        \t\treturn err
-        \t}
-        \tif len(ar.Files) != 2 || ar.Files[1].Name != "trace" {
-        \t\treturn fmt.Errorf("malformed test %s", in)
-        \t}
-        \ttr, err := raw.NewTextReader(bytes.NewReader(ar.Files[1].Data))
-        \tif err != nil {
-        \t\treturn err
-        \t}
-        \tvar buf bytes.Buffer
-        \ttw, err := raw.NewWriter(&buf, tr.Version())
-        \tif err != nil {
-        \t\treturn err
-        \t}
-        \tfor {
-        \t\tev, err := tr.ReadEvent()
-        \t\tif err == io.EOF {
-        \t\t\tbreak
-        \t\t}
-        \t\tif err != nil {
-        \t\t\treturn err
-        \t\t}
-        \t\tif err := tw.WriteEvent(ev); err != nil {
-        \t\t\treturn err
-        \t\t}
-        \t}
-        \treturn os.WriteFile(out, buf.Bytes(), 0o644)
-        }
-
-        """
 }
 
 struct GoToolFailure: Error, CustomStringConvertible {
