@@ -103,22 +103,59 @@ struct ReaderTests {
     @Test("Truncated traces", .enabled(if: GoOracle.shouldRun, GoOracle.skipMessage))
     func truncated() throws {
         guard GoOracle.require() else { return }
-        var sources = FixtureTraces.all().filter(ReaderDump.isCurrentFormat).map(\.path)
-        if sources.isEmpty {
-            // No fixtures yet: Go's own (converted) testdata traces.
-            sources = try GoTestdataCases.all().filter { $0.name.hasSuffix("stress") }.map {
-                try GoTestdataConverter.binaryTrace(for: $0).path
-            }
+        // (path, unique name): the fixtures plus Go's own (converted) stress testdata traces.
+        var sources = FixtureTraces.all().filter(ReaderDump.isCurrentFormat).map {
+            ($0.path, $0.name.replacingOccurrences(of: "/", with: "-"))
+        }
+        sources += try GoTestdataCases.all().filter { $0.name.hasSuffix("stress") }.map {
+            (try GoTestdataConverter.binaryTrace(for: $0).path, $0.name)
         }
         #expect(!sources.isEmpty)
-        for source in sources {
+        for (index, (source, name)) in sources.enumerated() {
             guard let data = FileManager.default.contents(atPath: source), data.count > 64 else { continue }
-            let name = (source as NSString).lastPathComponent
-            for fraction in [0.0, 0.1, 0.37, 0.5, 0.81, 0.999] {
+            // Two cut points per trace, spread over the file (golden-ratio steps), plus a header-only cut
+            // for every seventh: keeps the Go runs affordable while covering every region.
+            let a = (Double(index) * 0.618_034).truncatingRemainder(dividingBy: 1)
+            var fractions = [a, (a + 0.5).truncatingRemainder(dividingBy: 1)]
+            if index % 7 == 0 { fractions.append(0) }
+            for fraction in fractions {
                 let cut = max(16, Int(Double(data.count) * fraction))
                 let path = GoOracle.cacheDir.appendingPathComponent("cut\(cut)-\(name)").path
                 FileManager.default.createFile(atPath: path, contents: data.prefix(cut))
                 try ReaderDump.expectSameAsGo(path, name: "\(name) cut at \(cut) of \(data.count)")
+            }
+        }
+    }
+
+    /// Corrupted input never traps, and fails (or not) like Go. The inputs are Go's own testdata traces
+    /// with a few bytes overwritten, deleted or inserted at deterministic pseudo-random places.
+    @Test("Corrupted traces", .enabled(if: GoOracle.shouldRun, GoOracle.skipMessage))
+    func corrupted() throws {
+        guard GoOracle.require() else { return }
+        let cases = GoTestdataCases.all().filter { $0.name.hasSuffix("stress") || $0.name.hasSuffix("sync") }
+        #expect(!cases.isEmpty)
+        var rng: UInt64 = 0x2545_F491_4F6C_DD1D
+        func next(_ n: Int) -> Int {
+            rng = rng &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((rng >> 33) % UInt64(max(n, 1)))
+        }
+        for testCase in cases {
+            let source = try GoTestdataConverter.binaryTrace(for: testCase)
+            guard let data = FileManager.default.contents(atPath: source.path), data.count > 32 else { continue }
+            for variant in 0..<8 {
+                var bytes = [UInt8](data)
+                for _ in 0..<(1 + next(4)) {
+                    let pos = 16 + next(bytes.count - 16)
+                    switch next(3) {
+                    case 0: bytes[pos] = UInt8(next(256))
+                    case 1: bytes.removeSubrange(pos..<min(bytes.count, pos + 1 + next(40)))
+                    default: bytes.insert(contentsOf: (0..<(1 + next(8))).map { _ in UInt8(next(256)) }, at: pos)
+                    }
+                    if bytes.count <= 16 { break }
+                }
+                let path = GoOracle.cacheDir.appendingPathComponent("corrupt\(variant)-\(testCase.name).trace").path
+                FileManager.default.createFile(atPath: path, contents: Data(bytes))
+                try ReaderDump.expectSameAsGo(path, name: "\(testCase.name) corrupted #\(variant)")
             }
         }
     }
