@@ -20,11 +20,14 @@ public struct ParsedDumpResult: Sendable {
     /// Bytes of the file consumed when the last Sync event (a complete generation) came out: like Go's
     /// cmd/trace, everything after it is considered lost when reading fails.
     public var validBytes: Int64 = 0
+    /// Sync events read: one per generation (plus the final one).
+    public var syncs: Int = 0
 
     /// Go's cmd/trace warning for a damaged trace ("Lost 12.34% of the latest trace data due to error
-    /// (1.2 MiB of 9.8 MiB)"); nil when there was no error or nothing was read.
+    /// (1.2 MiB of 9.8 MiB)"); nil when there was no error, or when no generation was read at all (Go's
+    /// "failed to parse any useful part of the trace": the error says it all).
     public var lossDescription: String? {
-        guard error != nil, let size = fileSize, size > 0 else { return nil }
+        guard error != nil, syncs > 0, let size = fileSize, size > 0 else { return nil }
         let lost = max(0, size - validBytes)
         let pct = Double(lost) / Double(size) * 100
         return "lost \(formatFixed(pct, digits: 2))% of the latest trace data due to error "
@@ -51,7 +54,10 @@ public enum ParsedDump {
             var stacks = StackTextCache()
             while let event = try reader.readEvent() {
                 result.events += 1
-                if event.kind == .sync { result.validBytes = reader.validBytes }
+                if event.kind == .sync {
+                    result.syncs += 1
+                    result.validBytes = reader.validBytes
+                }
                 if parseOnly { continue }
                 event.appendText(to: &buffer, stackCache: &stacks)
                 buffer.append(UInt8(ascii: "\n"))
