@@ -93,6 +93,37 @@ enum ProcessSupport {
         #expect(try check.scalarText("PRAGMA integrity_check") == "ok")
     }
 
+    /// A truncated trace: exit 0, a warning on stderr, the run marked truncated. Bad input: one line naming
+    /// the file, a non-zero exit, and no warehouse created.
+    @Test func truncatedAndBadInputAtTheCommandLine() throws {
+        let source = try #require(BadInputTests.multiGeneration, "no fixture trace")
+        let dir = try TemporaryDirectory()
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: source))
+        let cut = dir.path("cut.trace")
+        try bytes.prefix(bytes.count * 9 / 10).write(to: URL(fileURLWithPath: cut))
+        let db = dir.path("w.db")
+        var (status, out, err) = try ProcessSupport.run(["ingest", "--db", db, cut])
+        #expect(status == 0, "\(err)")
+        #expect(err.contains("warning:") && err.contains(cut), "\(err)")
+        #expect(out.hasPrefix("run 1: go1."), "\(out)")
+        (status, out, _) = try ProcessSupport.run(["query", "--db", db, "--format", "csv", "SELECT truncated FROM runs"])
+        #expect(out == "truncated\n1\n")
+
+        let noise = dir.path("noise.trace")
+        try Data((0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 7919) }).write(to: URL(fileURLWithPath: noise))
+        let fresh = dir.path("fresh.db")
+        for path in [noise, dir.path("missing.trace"), dir.url.path] {
+            (status, _, err) = try ProcessSupport.run(["ingest", "--db", fresh, path])
+            #expect(status != 0)
+            let lines = err.split(separator: "\n")
+            #expect(lines.count == 1 && err.contains(path), "\(err)")
+            #expect(!FileManager.default.fileExists(atPath: fresh), "a failed ingest created the warehouse")
+        }
+        // A duplicate is refused, naming the run.
+        (status, _, err) = try ProcessSupport.run(["ingest", "--db", db, cut])
+        #expect(status != 0 && err.contains("run 1") && err.contains("--replace"), "\(err)")
+    }
+
     /// One ingest and several query processes at once: no "database is locked".
     @Test func queriesRunDuringAnIngest() throws {
         let busy = try ProcessSupport.busyTrace.get()
