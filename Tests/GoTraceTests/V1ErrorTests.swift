@@ -40,6 +40,12 @@ import Testing
                 #expect(V1Dump.canonical(ours) == V1Dump.canonical(go.stdout), "\(name) cut at \(n): output differs")
             } else {
                 #expect(error?.message == goMessage, "\(name) cut at \(n): go: \(goMessage); ours: \(error.map { "\($0)" } ?? "no error")")
+                #expect(error?.path == path, "\(name) cut at \(n): the error must name the file")
+                if goMessage.hasPrefix("failed to read") || goMessage.contains("malformatted") {
+                    // Wire-level errors say where: a byte offset inside the file.
+                    #expect(error?.offset.map { $0 >= 0 && $0 <= Int64(n) } == true,
+                            "\(name) cut at \(n): \(error.map { "\($0)" } ?? "") has no offset within the file")
+                }
                 #expect(ours == go.stdout, "\(name) cut at \(n): events printed before the error differ")
             }
         }

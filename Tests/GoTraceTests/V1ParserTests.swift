@@ -3,16 +3,15 @@ import Testing
 
 @testable import GoTrace
 
-/// Where the Go toolchain used as the oracle lives: env TRACEWARE_GO (a go binary), else Go 1.27.3 in /opt/go.
+/// Go toolchain and v1 trace files for the V1 tests (the toolchain itself comes from GoOracle).
 enum V1TestGo {
-    static var goBinary: String {
-        ProcessInfo.processInfo.environment["TRACEWARE_GO"] ?? "/opt/go/1.27.3/go/bin/go"
-    }
+    static var goBinary: String { GoOracle.goBinary }
+    /// GOROOT of that toolchain: bin/go's grandparent.
     static var goroot: String {
         URL(fileURLWithPath: goBinary).deletingLastPathComponent().deletingLastPathComponent().path
     }
-    static var available: Bool { FileManager.default.isExecutableFile(atPath: goBinary) }
-    static var inCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
+    static var available: Bool { GoOracle.isAvailable }
+    static var inCI: Bool { GoOracle.isCI }
 
     /// Go's own v1 test traces, read from GOROOT at test time (never copied).
     static var testdataDir: String { goroot + "/src/internal/trace/internal/tracev1/testdata" }
@@ -23,8 +22,7 @@ enum V1TestGo {
 
     /// Real v1 traces committed under Tests/Fixtures/traces/go1.19 and go1.21 (plus env V1_EXTRA_DIR, if set).
     static func fixtureFiles() -> [String] {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/traces").path
+        let root = packageRoot.appendingPathComponent("Tests/Fixtures/traces").path
         var dirs = [root + "/go1.19", root + "/go1.21"]
         if let extra = ProcessInfo.processInfo.environment["V1_EXTRA_DIR"] { dirs.append(extra) }
         var files: [String] = []
