@@ -450,7 +450,7 @@ extension V1 {
             if sz == 0 { return "" }
             if sz > 1_000_000 { throw fail("string is too large (len=\(sz))", at: at) }
             guard let r = readFull(Int(sz)) else { throw fail("failed to read trace: unexpected EOF", at: at) }
-            return String(decoding: data[r], as: UTF8.self)
+            return decodeTraceString(data[r])  // lossless: Go keeps invalid UTF-8 (Event/TraceString.swift)
         }
 
         /// Go's collectBatchesAndCPUSamples: records where each P's batches are and how many events each has,
@@ -557,7 +557,7 @@ extension V1 {
                     guard let r = readFull(Int(ln)) else {
                         throw fail("failed to read trace: unexpected EOF", at: lnAt)
                     }
-                    strings[id] = String(decoding: data[r], as: UTF8.self)
+                    strings[id] = decodeTraceString(data[r])
                 }
                 ev.typ = .none
                 return true
