@@ -72,8 +72,6 @@ struct Frequency: Sendable, Equatable {
     @inline(__always) func mul(_ t: Timestamp) -> Time {
         Time(goFloat64ToInt64(Double(t) * value))
     }
-
-    static func == (a: Frequency, b: Double) -> Bool { a.value == b }
 }
 
 /// Go's float64 -> int64 conversion on amd64 (CVTTSD2SQ): truncation toward zero, and the "integer

@@ -41,6 +41,8 @@ public final class Reader {
     @exclusivity(unchecked) private unowned(unsafe) var curTable: EvTable? = nil
     @exclusivity(unchecked) private var curFreq = Frequency()
     @exclusivity(unchecked) private var curGenNumber: UInt64 = 0
+    /// File offset of the event last advanced through the ordering (where queued events come from).
+    @exclusivity(unchecked) private var lastEventOffset: Int64? = nil
     @exclusivity(unchecked) private var frontier: [BatchCursor] = []
     @exclusivity(unchecked) private var cpuSamples: [CPUSample] = []
     @exclusivity(unchecked) private var cpuNext = 0
@@ -112,7 +114,7 @@ public final class Reader {
             }
             var e = try readEventV2()
             // Go's deferred fix-up: validate table IDs, then make timestamps strictly increasing.
-            if let err = validateTableIDs(e) { throw err }
+            if let err = validateTableIDs(e) { throw err.located(path: path, offset: lastEventOffset) }
             if e.base.time <= lastTs {
                 var base = e.base
                 base.time = Time(lastTs.rawValue &+ 1)
@@ -237,6 +239,7 @@ public final class Reader {
             throw TraceError("internal error: no generation installed")
         }
         let m = frontier[i].m
+        lastEventOffset = frontier[i].evOffset
         let ok: Bool
         do {
             ok = try order.advance(&frontier[i].ev, table, m, curGenNumber)

@@ -69,6 +69,7 @@ func readGeneration(_ r: FileReader, _ ver: TraceVersion, reuse: ByteStore? = ni
         throw TraceError(path: r.path, "internal error: readGeneration called for <1.26 trace")
     }
     let g = newGeneration(reuse)
+    let genStart = r.offset
     // Read batches one at a time until we hit the next generation.
     while true {
         let start = r.offset
@@ -102,7 +103,7 @@ func readGeneration(_ r: FileReader, _ ver: TraceVersion, reuse: ByteStore? = ni
         }
         try processBatch(g, b, ver, path: r.path)
     }
-    try finishGeneration(g, ver, path: r.path, requireClockSnapshot: true)
+    try finishGeneration(g, ver, path: r.path, at: genStart, requireClockSnapshot: true)
     return g
 }
 
@@ -116,6 +117,8 @@ func readGenerationWithSpill(
         throw TraceError(path: r.path, "internal error: readGenerationWithSpill called for Go 1.26+ trace")
     }
     let g = newGeneration(reuse)
+    // Where this generation starts in the file (for errors about the generation as a whole).
+    let genStart = spillIn?.batch.fileOffset ?? r.offset
     // Process the spilled batch, which contains real data.
     if let spill = spillIn {
         g.gen = spill.gen
@@ -170,20 +173,21 @@ func readGenerationWithSpill(
         }
         try processBatch(g, b, ver, path: r.path)
     }
-    try finishGeneration(g, ver, path: r.path, requireClockSnapshot: ver >= .go125)
+    try finishGeneration(g, ver, path: r.path, at: genStart, requireClockSnapshot: ver >= .go125)
     return (g, spill, spillErr)
 }
 
 /// The common tail of both readGeneration variants: invariants, compaction, validation, CPU samples.
-private func finishGeneration(_ g: Generation, _ ver: TraceVersion, path: String, requireClockSnapshot: Bool)
-    throws(TraceError)
-{
+/// Errors about the generation as a whole are located at `start`, where the generation begins.
+private func finishGeneration(
+    _ g: Generation, _ ver: TraceVersion, path: String, at start: Int64, requireClockSnapshot: Bool
+) throws(TraceError) {
     // Check some invariants.
     if g.table.freq.value == 0 {
-        throw TraceError(path: path, "no frequency event found")
+        throw TraceError(path: path, offset: start, "no frequency event found")
     }
     if requireClockSnapshot && !g.table.hasClockSnapshot {
-        throw TraceError(path: path, "no clock snapshot event found")
+        throw TraceError(path: path, offset: start, "no clock snapshot event found")
     }
 
     // N.B. Trust that the batch order is correct (see Go's comment): the source of truth is the order
@@ -195,7 +199,7 @@ private func finishGeneration(_ g: Generation, _ ver: TraceVersion, path: String
 
     // Validate stacks.
     if let err = validateStackStrings(g.table.stacks, g.table.strings, g.table.pcs) {
-        throw err.located(path: path, offset: nil)
+        throw err.located(path: path, offset: start)
     }
 
     // Now that we have the frequency, fix up CPU samples.
