@@ -54,8 +54,8 @@ enum GoOracle {
             return Output(stdout: [UInt8](o), stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "",
                           status: code)
         }
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: executable ?? goBinary)
         p.arguments = args
