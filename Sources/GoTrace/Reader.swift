@@ -191,6 +191,8 @@ public final class Reader {
                     cpuSamples = []
                     cpuNext = 0
                 }
+                // Go's cpuSample.asEvent: the stack goes in args[0]. (Quirk matched: the CPUSample spec
+                // names argument 4 as the stack, so validateTableIDs checks args[3], which is always 0.)
                 var base = BaseEvent(typ: Tracev2.evCPUSample, time: s.time)
                 base.args[0] = s.stack.rawValue
                 return Event(table: table, ctx: s.ctx, base: base)
