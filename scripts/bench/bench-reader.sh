@@ -129,4 +129,7 @@ if [ "$swift_ok" = 1 ]; then
   printf '%-10s %10s %14s\n' traceware "$tw_med" "$((tw_rss / 1024))"
   echo "ratio traceware / go: $(awk -v a="$tw_med" -v b="$go_med" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')"
   echo "traceware output: $(head -1 "$work/traceware.out")"
+  tw_count=$(grep -o -m1 '[0-9][0-9]*' "$work/traceware.out" | head -1 || true)
+  if [ "$tw_count" = "$(head -1 "$work/go.out")" ]; then echo "event counts agree"
+  else echo "EVENT COUNTS DIFFER: traceware ${tw_count:-?}, go $(head -1 "$work/go.out")"; fi
 fi
