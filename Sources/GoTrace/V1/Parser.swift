@@ -324,7 +324,7 @@ extension V1 {
     /// A raw event as read from the wire (Go's rawEvent). `args` lives in the parser's reused buffer.
     struct RawEvent {
         var typ: EventType = .none
-        var sarg: String? = nil  // EvUserLog's value string
+        var sarg: Swift.Range<Int>? = nil  // EvUserLog's value string: its bytes in the data
         var batchPid: Int32 = 0
         var batchOffset: Int = 0
     }
@@ -352,7 +352,9 @@ extension V1 {
 
         var strings: [UInt64: String] = [:]
         var inlineStrings: [String] = []
-        var inlineStringsMapping: [String: Int] = [:]
+        /// Keyed by the raw bytes, as Go's map[string]int: Swift's String equality would merge canonically
+        /// equivalent but different byte strings.
+        var inlineStringsMapping: [[UInt8]: Int] = [:]
         /// Batch offsets per P, in order of each P's first batch in the file (Go keeps a map; see parseEventBatches).
         var batchPids: [Int32] = []
         var batchOffsets: [Int32: [BatchOffset]] = [:]
@@ -444,13 +446,14 @@ extension V1 {
             return r
         }
 
-        mutating func readStr() throws(ParseError) -> String {
+        /// Go's readStr; returns where the string's bytes are.
+        mutating func readStr() throws(ParseError) -> Swift.Range<Int> {
             let at = off
             guard let sz = readVal() else { throw fail(V1.errMalformedVarint, at: at) }
-            if sz == 0 { return "" }
+            if sz == 0 { return off..<off }
             if sz > 1_000_000 { throw fail("string is too large (len=\(sz))", at: at) }
             guard let r = readFull(Int(sz)) else { throw fail("failed to read trace: unexpected EOF", at: at) }
-            return decodeTraceString(data[r])  // lossless: Go keeps invalid UTF-8 (Event/TraceString.swift)
+            return r
         }
 
         /// Go's collectBatchesAndCPUSamples: records where each P's batches are and how many events each has,
@@ -734,13 +737,14 @@ extension V1 {
                     ev.g = ev.args[0]
                 case .userLog:
                     // Args: 0 task id, 1 key id; the value string gets an ID of its own (inline strings).
-                    let s = raw.sarg ?? ""
-                    if let id = inlineStringsMapping[s] {
+                    let bytes = raw.sarg.map { Array(data[$0]) } ?? []
+                    if let id = inlineStringsMapping[bytes] {
                         ev.args[3] = UInt64(id)
                     } else {
                         let id = inlineStrings.count
-                        inlineStringsMapping[s] = id
-                        inlineStrings.append(s)
+                        inlineStringsMapping[bytes] = id
+                        // Lossless: Go keeps invalid UTF-8 (Event/TraceString.swift).
+                        inlineStrings.append(decodeTraceString(bytes[...]))
                         ev.args[3] = UInt64(id)
                     }
                 default:
