@@ -758,34 +758,34 @@ extension V1 {
 }
 
 extension V1 {
-/// Go's binary.Uvarint over data[from..<end]: nil where Go returns n <= 0 (truncated or overflowing).
-@inline(__always)
-static func uvarint(_ data: [UInt8], from: Int, end: Int) -> (UInt64, Int)? {
-    var x: UInt64 = 0
-    var s: UInt64 = 0
-    var i = from
-    while i < end {
-        let n = i - from
-        if n == 10 { return nil }  // overflow
-        let b = data[i]
-        if b < 0x80 {
-            if n == 9 && b > 1 { return nil }  // overflow
-            return (x | UInt64(b) << s, n + 1)
+    /// Go's binary.Uvarint over data[from..<end]: nil where Go returns n <= 0 (truncated or overflowing).
+    @inline(__always)
+    static func uvarint(_ data: [UInt8], from: Int, end: Int) -> (UInt64, Int)? {
+        var x: UInt64 = 0
+        var s: UInt64 = 0
+        var i = from
+        while i < end {
+            let n = i - from
+            if n == 10 { return nil }  // overflow
+            let b = data[i]
+            if b < 0x80 {
+                if n == 9 && b > 1 { return nil }  // overflow
+                return (x | UInt64(b) << s, n + 1)
+            }
+            x |= UInt64(b & 0x7f) << s
+            s += 7
+            i += 1
         }
-        x |= UInt64(b & 0x7f) << s
-        s += 7
-        i += 1
+        return nil
     }
-    return nil
-}
 
-/// Go's float64 → int64 conversion as done on amd64 (CVTTSD2SQ): out-of-range values and NaN give Int64.min
-/// instead of trapping.
-@inline(__always)
-static func goFloatToInt64(_ d: Double) -> Int64 {
-    if d.isNaN || d >= 9.223372036854775807e18 || d < -9.223372036854775808e18 { return Int64.min }
-    return Int64(d)
-}
+    /// Go's float64 → int64 conversion as done on amd64 (CVTTSD2SQ): out-of-range values and NaN give Int64.min
+    /// instead of trapping.
+    @inline(__always)
+    static func goFloatToInt64(_ d: Double) -> Int64 {
+        if d.isNaN || d >= 9.223372036854775807e18 || d < -9.223372036854775808e18 { return Int64.min }
+        return Int64(d)
+    }
 }
 
 // MARK: - Merging and verification
@@ -1156,18 +1156,18 @@ extension V1.Parser {
 }
 
 extension V1 {
-/// Go's %q for the ASCII-only strings used in error messages.
-static func goQuote(_ s: String) -> String {
-    var out = "\""
-    for c in s.unicodeScalars {
-        switch c {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\t": out += "\\t"
-        default: out.unicodeScalars.append(c)
+    /// Go's %q for the ASCII-only strings used in error messages.
+    static func goQuote(_ s: String) -> String {
+        var out = "\""
+        for c in s.unicodeScalars {
+            switch c {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            default: out.unicodeScalars.append(c)
+            }
         }
+        return out + "\""
     }
-    return out + "\""
-}
 }

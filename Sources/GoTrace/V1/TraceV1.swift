@@ -107,6 +107,8 @@ extension V1 {
                 _ = evt.strings.insert(StringID(id), s)
                 if id > max { max = id }
             }
+            // Go ignores init's error (convertV1Trace drops it) and then panics on the first event needing the
+            // missing tables; only a corrupt trace with string IDs near 2^64 gets here. We report the error.
             // UserLog values were inline in v1; they get IDs after the highest string ID.
             if max &+ UInt64(pr.inlineStrings.count) < max { throw ParseError(message: "trace contains too many strings") }
             var addErr: String? = nil
