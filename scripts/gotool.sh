@@ -2,7 +2,8 @@
 # Prints the path of a built Go oracle tool (scripts/gotools/NAME), building it first if needed.
 #
 # The tools import Go's internal/trace packages, which only code inside the toolchain's own source tree may
-# import, so the tool's source is copied to $GOROOT/src/cmd/traceware_NAME/ and built there. Binaries are cached
+# import, so the tool's source is copied to $GOROOT/src/cmd/traceware_NAME/ and built there (through a build
+# overlay instead when GOROOT is not writable, or with TRACEWARE_GOTOOL_OVERLAY=1). Binaries are cached
 # per Go version under ${TMPDIR:-/tmp}/traceware-gotools/<goversion>/ and rebuilt when the tool's source changes.
 #
 # Usage: scripts/gotool.sh NAME        (NAME: txt2bin, readbench, summary)
@@ -33,12 +34,27 @@ if [ -x "$bin" ] && [ "$(cat "$bin.sha256" 2>/dev/null)" = "$stamp" ]; then
   exit 0
 fi
 dest="$goroot/src/cmd/traceware_$name"
-[ -w "$goroot/src/cmd" ] || { echo "gotool: $goroot/src/cmd is not writable; the tool must be built there" >&2; exit 1; }
-rm -rf "$dest"
-mkdir -p "$dest"
-cp "$src"/*.go "$dest/"
-echo "gotool: building $name with $goversion in $dest" >&2
-(cd "$dest" && "$go" build -o "$bin.tmp" .)
+if [ -w "$goroot/src/cmd" ] && [ "${TRACEWARE_GOTOOL_OVERLAY:-}" != 1 ]; then
+  rm -rf "$dest"
+  mkdir -p "$dest"
+  cp "$src"/*.go "$dest/"
+  echo "gotool: building $name with $goversion in $dest" >&2
+  (cd "$dest" && "$go" build -o "$bin.tmp" .)
+else
+  # Read-only GOROOT: place the sources there virtually with a build overlay instead.
+  overlay="$cache/$name.overlay.json"
+  {
+    printf '{"Replace": {'
+    sep=
+    for f in "$src"/*.go; do
+      printf '%s"%s": "%s"' "$sep" "$dest/$(basename "$f")" "$f"
+      sep=", "
+    done
+    printf '}}\n'
+  } >"$overlay"
+  echo "gotool: building $name with $goversion through an overlay at $dest" >&2
+  (cd "$goroot/src/cmd" && "$go" build -overlay "$overlay" -o "$bin.tmp" "cmd/traceware_$name")
+fi
 mv "$bin.tmp" "$bin"
 echo "$stamp" >"$bin.sha256"
 echo "$bin"
