@@ -35,7 +35,9 @@ extension Array where Element == UInt8 {
                 x /= 10
                 n += 1
             }
-            append(contentsOf: raw[(24 - n)...])
+            // A typed buffer takes Array's memcpy path (a raw slice would go element by element).
+            let digits = raw.baseAddress!.assumingMemoryBound(to: UInt8.self) + (24 - n)
+            append(contentsOf: UnsafeBufferPointer(start: digits, count: n))
         }
     }
 
