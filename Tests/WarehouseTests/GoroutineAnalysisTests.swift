@@ -64,5 +64,15 @@ enum WarehouseTraces {
         #expect(
             try db.scalarInt64("SELECT count(*) FROM goroutines WHERE run_id = ?", [.integer(result.runID)])
                 == Int64(go.goroutines))
+        // start_function is Go's goroutine name, and is_system follows internal/trace.IsSystemGoroutine.
+        var mismatches: [String] = []
+        for row in try db.rows("SELECT goid, start_function, is_system FROM goroutines WHERE run_id = ?", [.integer(result.runID)]) {
+            guard case .integer(let goid) = row[0], case .text(let name) = row[1], case .integer(let system) = row[2] else { continue }
+            let goName = go.names[String(goid)]
+            if goName != name { mismatches.append("g\(goid): \(name) vs Go \(goName ?? "<none>")") }
+            let goSystem = (goName ?? "").isEmpty || (goName != "runtime.main" && (goName ?? "").hasPrefix("runtime."))
+            if (system == 1) != goSystem { mismatches.append("g\(goid): is_system \(system)") }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(5))")
     }
 }

@@ -30,7 +30,6 @@ final class GoroutineIntervals {
 
     private final class G {
         var row: RunWriter.GoroutineRow
-        var named = false
         // Go's goroutineSummary.last*Time, nil where Go has 0.
         var running: Open?
         var runnable: Open?
@@ -150,15 +149,15 @@ final class GoroutineIntervals {
             try closeOut(g, old: old, ev: ev, t: t)
         }
 
-        // Name the goroutine by the root frame of the first transition stack seen.
-        if !g.named && !st.stack.isNoStack {
+        // Name the goroutine by the root frame of a transition stack, as Go does while its name is still
+        // empty (a stack whose PC is unknown yields Go's zero frame, with an empty name: keep looking).
+        if g.row.startFunction.isEmpty && !st.stack.isNoStack {
             var root: StackFrame?
             st.stack.forEachFrame {
                 root = $0
                 return true
             }
             if let root {
-                g.named = true
                 g.row.startFunction = root.function
                 g.row.startPC = Int64(bitPattern: root.pc)
             }

@@ -47,7 +47,9 @@ enum GoSummary {
         	}
         	sum := s.Finalize()
         	totals := map[string]int64{}
-        	for _, g := range sum.Goroutines {
+        	names := map[string]string{}
+        	for id, g := range sum.Goroutines {
+        		names[fmt.Sprint(int64(id))] = g.Name
         		totals["running"] += int64(g.ExecTime)
         		totals["runnable"] += int64(g.SchedWaitTime)
         		totals["syscall"] += int64(g.SyscallTime)
@@ -56,7 +58,7 @@ enum GoSummary {
         			totals["waiting/"+reason] += int64(d)
         		}
         	}
-        	out := map[string]any{"goroutines": len(sum.Goroutines), "totals": totals}
+        	out := map[string]any{"goroutines": len(sum.Goroutines), "totals": totals, "names": names}
         	b, _ := json.Marshal(out)
         	fmt.Println(string(b))
         }
@@ -65,6 +67,8 @@ enum GoSummary {
     struct Result: Decodable {
         var goroutines: Int
         var totals: [String: Int64]
+        /// Goroutine id → Go's GoroutineSummary.Name (the root frame of its stacks).
+        var names: [String: String]
     }
 
     struct Failure: Error, CustomStringConvertible {
