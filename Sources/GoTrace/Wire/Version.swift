@@ -89,3 +89,8 @@ func parseTraceHeader(_ bytes: ArraySlice<UInt8>) -> TraceHeader? {
     guard expect(" trace"), expect("\u{0}\u{0}\u{0}") else { return nil }
     return TraceHeader(version: UInt32(v), length: i - bytes.startIndex)
 }
+
+extension Tracev2 {
+    /// The event specs of trace version `v` (Go's `v.Specs()`): a prefix of `allSpecs`.
+    public static func specs(for v: TraceVersion) -> ArraySlice<EventSpec> { v.specs }
+}
