@@ -26,6 +26,8 @@ enum GoOracle {
         let dir = FileManager.default.temporaryDirectory
             .appendingPathComponent("traceware-oracle-\(ProcessInfo.processInfo.processIdentifier)")
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        // Per run only: gone when the test process exits.
+        atexit { try? FileManager.default.removeItem(at: GoOracle.cacheDir) }
         return dir
     }()
 
