@@ -125,9 +125,10 @@ public final class RunWriter {
     ) throws {
         self.db = db
         self.sourcePath = sourcePath
-        // A big page cache keeps the bulk load from spilling dirty pages to the WAL mid-transaction, and the
-        // index build sorts in memory. Both are per-connection settings.
-        try db.execute("PRAGMA cache_size = -131072; PRAGMA temp_store = MEMORY")
+        // A bigger page cache keeps the bulk load from spilling dirty pages to the WAL mid-transaction
+        // (per-connection). Temp storage stays on disk: the index build's sorter spills there instead of
+        // growing with the trace.
+        try db.execute("PRAGMA cache_size = -65536")
         try db.beginTransaction(.immediate)
         do {
             let existing = try db.prepare("SELECT run_id, source_path FROM runs WHERE source_sha256 = ?")
