@@ -133,6 +133,10 @@ public final class EventRows {
             if let r = ev.range {
                 let key = RangeKey(scope: r.scope.kind.rawValue, scopeID: r.scope.rawID, name: r.name)
                 let active = ev.kind == .rangeActive
+                // Each generation re-announces the ranges still in progress (RangeActive): one that began
+                // earlier in this trace keeps its beginning. Only a range already active when tracing started
+                // begins at the sync, incomplete.
+                if active && openRanges[key] != nil { break }
                 openRanges[key] = OpenRange(
                     start: active ? syncTs : t, goid: Self.id(ev.goroutine.rawValue),
                     stackID: active ? nil : try stackID(ev.stack), complete: !active)
