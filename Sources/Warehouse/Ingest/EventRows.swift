@@ -89,8 +89,9 @@ public final class EventRows {
 
     private static func id(_ raw: Int64) -> Int64? { raw >= 0 ? raw : nil }
 
+    /// A task reference: NULL for none and for the background task (0), as the schema documents.
     private static func task(_ id: TaskID) -> Int64? {
-        id == TaskID.noTask ? nil : Int64(bitPattern: id.rawValue)
+        id == TaskID.noTask || id == TaskID.backgroundTask ? nil : Int64(bitPattern: id.rawValue)
     }
 
     public func consume(_ ev: Event) throws {
@@ -154,7 +155,7 @@ public final class EventRows {
                 var row = tasks[task.id.rawValue] ?? RunWriter.TaskRow(taskID: Int64(bitPattern: task.id.rawValue))
                 if tasks[task.id.rawValue] == nil { taskOrder.append(task.id.rawValue) }
                 if !task.type.isEmpty { row.name = task.type }
-                if row.parentTaskID == nil, let parent = Self.task(task.parent), parent != 0 {
+                if row.parentTaskID == nil, let parent = Self.task(task.parent) {
                     row.parentTaskID = parent
                 }
                 if ev.kind == .taskBegin {
