@@ -43,18 +43,18 @@ if [ -z "$trace" ]; then
     GOPATH="$work/gopath" GOCACHE="${TMPDIR:-/tmp}/traceware-bench-gocache" "$go" build -o "$work/workload" .)
   trace="$work/busy.trace"
   target=$((size_mb * 1024 * 1024))
-  duration_ms=3000
-  for attempt in 1 2 3; do
-    log "generating a busy trace for ${duration_ms} ms (attempt $attempt, target ${size_mb} MB)"
-    (ulimit -v 8000000; timeout 300 "$work/workload" -scenario busy -duration "${duration_ms}ms" -o "$trace")
+  # The busy load runs a fixed number of rounds (-rounds), so the size follows the work done, not the machine's
+  # speed: calibrate with a short run, then scale.
+  rounds=50
+  for attempt in 1 2 3 4; do
+    log "generating a busy trace, $rounds rounds (attempt $attempt, target ${size_mb} MB)"
+    (ulimit -v 8000000; timeout 600 "$work/workload" -scenario busy -rounds "$rounds" -o "$trace")
     got=$(stat -c %s "$trace")
     log "  $((got / 1024 / 1024)) MB"
-    # Within 20% of the target is close enough; otherwise scale the duration by the observed rate (+10%: the
-    # rate drops as a run gets longer).
-    if [ $((got * 10)) -ge $((target * 8)) ] && [ $((got * 10)) -le $((target * 12)) ]; then break; fi
-    duration_ms=$((duration_ms * target / (got > 0 ? got : 1) * 11 / 10))
-    [ "$duration_ms" -le 60000 ] || duration_ms=60000
-    [ "$duration_ms" -ge 100 ] || duration_ms=100
+    if [ "$attempt" -gt 1 ] && [ $((got * 10)) -ge $((target * 8)) ] && [ $((got * 10)) -le $((target * 12)) ]; then break; fi
+    rounds=$((rounds * target / (got > 0 ? got : 1)))
+    [ "$rounds" -le 20000 ] || rounds=20000
+    [ "$rounds" -ge 1 ] || rounds=1
   done
 fi
 [ -f "$trace" ] || { echo "no trace at $trace" >&2; exit 1; }

@@ -50,14 +50,15 @@ var scenarios = map[string]scenario{
 	"cpuprofile": {"CPU profiling (pprof.StartCPUProfile) while tracing: CPU samples in the trace", cpuprofileScenario},
 	"restart":    {"tracing started and stopped twice in one process; this file holds the second session", restartScenario},
 	"gomaxprocs": {"GOMAXPROCS changed 4 -> 1 -> 3 while tracing (stop-the-world, procs created/destroyed)", gomaxprocsScenario},
-	"busy":       {"benchmark load: mixed mutex/channel/GC/TCP work for -duration (not a committed fixture)", busyScenario},
+	"busy":       {"benchmark load: mixed mutex/channel/GC/TCP work for -duration or -rounds (not a committed fixture)", busyScenario},
 }
 
 var (
 	flagScenario = flag.String("scenario", "", "scenario to run (see -list)")
 	flagOut      = flag.String("o", "", "output trace file")
 	flagList     = flag.Bool("list", false, "list scenarios and exit")
-	flagDuration = flag.Duration("duration", 2*time.Second, "duration of the busy scenario")
+	flagDuration = flag.Duration("duration", 2*time.Second, "duration of the busy scenario (unless -rounds)")
+	flagRounds   = flag.Int("rounds", 0, "busy scenario: run each part this many times instead of for -duration")
 	flagScale    = flag.Int("scale", 1, "work multiplier for the fixture scenarios")
 )
 
@@ -636,11 +637,15 @@ func busyScenario() {
 	leakBlocked = false
 	deadline := time.Now().Add(*flagDuration)
 	var wg sync.WaitGroup
+	// With -rounds the amount of work, and so the trace size, does not depend on how fast the machine is.
 	loop := func(f func()) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for time.Now().Before(deadline) {
+			for i := 0; ; i++ {
+				if *flagRounds > 0 && i >= *flagRounds || *flagRounds <= 0 && !time.Now().Before(deadline) {
+					return
+				}
 				f()
 			}
 		}()
