@@ -1,0 +1,51 @@
+-- name: gc
+-- summary: Garbage collection: cycles, stop-the-world pauses by reason, mark assist, heap and heap goal.
+-- doc: One row per figure, in sections:
+-- doc:   cycles  name 'GC concurrent mark phase': the GC cycles (gc_cycles), their count and durations;
+-- doc:   stw     one row per stop-the-world reason (stw_pauses.reason), then name '(all)' over every pause;
+-- doc:   assist  name 'GC mark assist': the mark-assist ranges of all goroutines (ranges), count and durations;
+-- doc:   heap    name = the metric ('/memory/classes/heap/objects:bytes', '/gc/heap/goal:bytes'): count = samples,
+-- doc:           min_value, max_value and last_value (the latest sample) in bytes.
+-- doc: Time rows fill count, total_ns, p50_ns, p99_ns, max_ns; heap rows fill count and the *_value columns.
+-- doc: A range already running when tracing started begins at the trace's sync; one still running at the end ends
+-- doc: at the last event. Percentiles are nearest-rank: the smallest duration v such that at least p% of the
+-- doc: durations are <= v. Checked against Go's own reader (scripts/gotools/reportfacts pairs the trace's range
+-- doc: begin/end events and reads its metric events).
+WITH spans AS (
+    SELECT 1 AS ord, 'cycles' AS section, 'GC concurrent mark phase' AS name, duration_ns AS d
+    FROM gc_cycles WHERE run_id = :run_id
+    UNION ALL
+    SELECT 2, 'stw', reason, duration_ns FROM stw_pauses WHERE run_id = :run_id
+    UNION ALL
+    SELECT 3, 'stw', '(all)', duration_ns FROM stw_pauses WHERE run_id = :run_id
+    UNION ALL
+    SELECT 4, 'assist', name, duration_ns FROM ranges WHERE run_id = :run_id AND name = 'GC mark assist'
+),
+ranked AS (
+    SELECT ord, section, name, d,
+           row_number() OVER (PARTITION BY section, name ORDER BY d) AS rn,
+           count(*) OVER (PARTITION BY section, name) AS n
+    FROM spans
+),
+times AS (
+    SELECT min(ord) AS ord, section, name, count(*) AS count, sum(d) AS total_ns,
+           min(CASE WHEN rn >= (50 * n + 99) / 100 THEN d END) AS p50_ns,
+           min(CASE WHEN rn >= (99 * n + 99) / 100 THEN d END) AS p99_ns,
+           max(d) AS max_ns,
+           NULL AS min_value, NULL AS max_value, NULL AS last_value
+    FROM ranked GROUP BY section, name
+),
+heap AS (
+    SELECT 5 AS ord, 'heap' AS section, m.name, count(*) AS count, NULL AS total_ns, NULL AS p50_ns, NULL AS p99_ns,
+           NULL AS max_ns, min(m.value) AS min_value, max(m.value) AS max_value,
+           (SELECT l.value FROM metrics l WHERE l.run_id = m.run_id AND l.name = m.name
+            ORDER BY l.ts_ns DESC, l.rowid DESC LIMIT 1) AS last_value
+    FROM metrics m
+    WHERE m.run_id = :run_id AND m.name IN ('/memory/classes/heap/objects:bytes', '/gc/heap/goal:bytes')
+    GROUP BY m.name
+)
+SELECT coalesce(nullif(r.label, ''), r.run_id) AS run, x.section, x.name, x.count, x.total_ns, x.p50_ns, x.p99_ns,
+       x.max_ns, x.min_value, x.max_value, x.last_value
+FROM (SELECT * FROM times UNION ALL SELECT * FROM heap) x
+JOIN runs r ON r.run_id = :run_id
+ORDER BY x.ord, x.name = '(all)', x.total_ns DESC, x.name;

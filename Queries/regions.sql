@@ -1,0 +1,52 @@
+-- name: regions
+-- summary: User region latency (runtime/trace.WithRegion / StartRegion) by region type, and the slowest regions.
+-- param: top = 5 : how many of the slowest regions of each type to list
+-- param: name : optional, only this region type ('' or unset = all)
+-- doc: Rows of kind 'type' come first, one per region type (regions.name), the slowest type (p99) first:
+-- doc: instances = regions of that type seen in the run (nested ones included), complete = those whose start and
+-- doc: end are both in the trace; total_ns and the percentiles are over the complete ones. Then rows of kind
+-- doc: 'slowest': the `top` longest complete regions of each type, with the goroutine (goid), its task (task_id,
+-- doc: NULL for the background task), start_ns and duration_ns.
+-- doc: Percentiles are nearest-rank: the smallest duration v such that at least p% of the durations are <= v.
+-- doc: Checked against Go's Summarizer (internal/trace summary.go, UserRegionSummary: regions begun by a
+-- doc: RegionBegin and ended by a RegionEnd), through scripts/gotools/reportfacts.
+WITH g AS (
+    SELECT goid, task_id, name, start_ns, duration_ns FROM regions
+    WHERE run_id = :run_id AND (coalesce(:name, '') = '' OR name = :name)
+),
+ranked AS (
+    SELECT name, duration_ns AS d,
+           row_number() OVER (PARTITION BY name ORDER BY duration_ns) AS rn,
+           count(*) OVER (PARTITION BY name) AS n
+    FROM g WHERE duration_ns IS NOT NULL
+),
+types AS (
+    SELECT g.name, count(*) AS instances, p.complete, p.total_ns, p.p50_ns, p.p90_ns, p.p99_ns, p.max_ns
+    FROM g LEFT JOIN (
+        SELECT name, count(*) AS complete, sum(d) AS total_ns,
+               min(CASE WHEN rn >= (50 * n + 99) / 100 THEN d END) AS p50_ns,
+               min(CASE WHEN rn >= (90 * n + 99) / 100 THEN d END) AS p90_ns,
+               min(CASE WHEN rn >= (99 * n + 99) / 100 THEN d END) AS p99_ns,
+               max(d) AS max_ns
+        FROM ranked GROUP BY name
+    ) p ON p.name = g.name
+    GROUP BY g.name
+),
+slowest AS (
+    SELECT goid, task_id, name, start_ns, duration_ns,
+           row_number() OVER (PARTITION BY name ORDER BY duration_ns DESC, start_ns, goid) AS place
+    FROM g WHERE duration_ns IS NOT NULL
+)
+SELECT coalesce(nullif(r.label, ''), r.run_id) AS run, x.kind, x.name, x.instances, x.complete, x.total_ns,
+       x.p50_ns, x.p90_ns, x.p99_ns, x.max_ns, x.goid, x.task_id, x.start_ns, x.duration_ns
+FROM (
+    SELECT 1 AS ord, 'type' AS kind, name, instances, coalesce(complete, 0) AS complete, total_ns, p50_ns, p90_ns,
+           p99_ns, max_ns, NULL AS goid, NULL AS task_id, NULL AS start_ns, NULL AS duration_ns, p99_ns AS sort_ns
+    FROM types
+    UNION ALL
+    SELECT 2, 'slowest', name, NULL, NULL, NULL, NULL, NULL, NULL, NULL, goid, task_id, start_ns, duration_ns,
+           duration_ns
+    FROM slowest WHERE place <= coalesce(:top, 5)
+) x
+JOIN runs r ON r.run_id = :run_id
+ORDER BY x.ord, CASE WHEN x.ord = 1 THEN NULL ELSE x.name END, x.sort_ns IS NULL, x.sort_ns DESC, x.name;

@@ -1,0 +1,43 @@
+-- name: sched-latency
+-- summary: Scheduler latency: how long goroutines waited runnable before they ran, overall and per start function.
+-- param: function : optional, only the goroutines of this start function ('' or unset = all)
+-- doc: One row per scope: scope 'all' (every goroutine of the run, system goroutines included) first, then one
+-- doc: row per goroutine group (scope 'group', start_function as in `go tool trace`'s goroutine analysis), the
+-- doc: groups with the most waiting first. A wait is one goroutine_states row in state 'runnable': from the moment a
+-- doc: goroutine became runnable (created, woken, preempted, yielded) until it ran; a goroutine first seen runnable
+-- doc: waits from the trace's sync, and a wait still open at the end closes at the last event (as Go's Summarizer
+-- doc: counts sched wait). Not counted: the row that Go's Summarizer quirk adds for a syscall still blocked at the
+-- doc: end (reason 'syscall blocked at trace end'), which is no runnable wait.
+-- doc: Percentiles are nearest-rank: the smallest wait v such that at least p% of the waits are <= v.
+-- doc: Checked against a walk of Go's own reader over the same traces (scripts/gotools/reportfacts).
+WITH waits AS (
+    SELECT g.start_function AS start_function, g.is_system AS is_system, s.duration_ns AS d
+    FROM goroutine_states s
+    JOIN goroutines g ON g.run_id = s.run_id AND g.goid = s.goid
+    WHERE s.run_id = :run_id AND s.state = 'runnable' AND s.reason <> 'syscall blocked at trace end'
+      AND (coalesce(:function, '') = '' OR g.start_function = :function)
+),
+scoped AS (
+    SELECT 'all' AS scope, NULL AS start_function, NULL AS is_system, d FROM waits
+    UNION ALL
+    SELECT 'group', start_function, is_system, d FROM waits
+),
+ranked AS (
+    SELECT scope, start_function, is_system, d,
+           row_number() OVER (PARTITION BY scope, start_function ORDER BY d) AS rn,
+           count(*) OVER (PARTITION BY scope, start_function) AS n
+    FROM scoped
+)
+SELECT coalesce(nullif(r.label, ''), r.run_id) AS run,
+       k.scope, coalesce(k.start_function, '') AS start_function, k.is_system,
+       k.waits, k.total_ns, k.p50_ns, k.p90_ns, k.p99_ns, k.max_ns
+FROM (
+    SELECT scope, start_function, is_system, count(*) AS waits, sum(d) AS total_ns,
+           min(CASE WHEN rn >= (50 * n + 99) / 100 THEN d END) AS p50_ns,
+           min(CASE WHEN rn >= (90 * n + 99) / 100 THEN d END) AS p90_ns,
+           min(CASE WHEN rn >= (99 * n + 99) / 100 THEN d END) AS p99_ns,
+           max(d) AS max_ns
+    FROM ranked GROUP BY scope, start_function
+) k
+JOIN runs r ON r.run_id = :run_id
+ORDER BY k.scope = 'group', k.total_ns DESC, k.start_function;

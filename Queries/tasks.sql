@@ -1,0 +1,53 @@
+-- name: tasks
+-- summary: User task latency (runtime/trace.NewTask) by task type, and the slowest tasks of each type.
+-- param: top = 5 : how many of the slowest tasks of each type to list
+-- param: name : optional, only this task type ('' or unset = all)
+-- doc: Rows of kind 'type' come first, one per task type (tasks.name), the slowest type (p99) first: instances =
+-- doc: tasks of that type seen in the run, complete = those whose start and end are both in the trace; total_ns and
+-- doc: the percentiles are over the complete ones (a task without both ends has no latency). Then rows of kind
+-- doc: 'slowest': the `top` longest complete tasks of each type, with task_id, the goroutine that began it
+-- doc: (goid), start_ns and duration_ns. The background task is not a task type.
+-- doc: Percentiles are nearest-rank: the smallest duration v such that at least p% of the durations are <= v.
+-- doc: Checked against Go's Summarizer (internal/trace summary.go, UserTaskSummary: Start/End), which cmd/trace's
+-- doc: user tasks page uses, through scripts/gotools/reportfacts.
+WITH t AS (
+    SELECT task_id, name, start_goid, start_ns, duration_ns FROM tasks
+    WHERE run_id = :run_id AND (coalesce(:name, '') = '' OR name = :name)
+),
+ranked AS (
+    SELECT name, duration_ns AS d,
+           row_number() OVER (PARTITION BY name ORDER BY duration_ns) AS rn,
+           count(*) OVER (PARTITION BY name) AS n
+    FROM t WHERE duration_ns IS NOT NULL
+),
+types AS (
+    SELECT t.name, count(*) AS instances, p.complete, p.total_ns, p.p50_ns, p.p90_ns, p.p99_ns, p.max_ns
+    FROM t LEFT JOIN (
+        SELECT name, count(*) AS complete, sum(d) AS total_ns,
+               min(CASE WHEN rn >= (50 * n + 99) / 100 THEN d END) AS p50_ns,
+               min(CASE WHEN rn >= (90 * n + 99) / 100 THEN d END) AS p90_ns,
+               min(CASE WHEN rn >= (99 * n + 99) / 100 THEN d END) AS p99_ns,
+               max(d) AS max_ns
+        FROM ranked GROUP BY name
+    ) p ON p.name = t.name
+    GROUP BY t.name
+),
+slowest AS (
+    SELECT task_id, name, start_goid, start_ns, duration_ns,
+           row_number() OVER (PARTITION BY name ORDER BY duration_ns DESC, task_id) AS place
+    FROM t WHERE duration_ns IS NOT NULL
+)
+SELECT coalesce(nullif(r.label, ''), r.run_id) AS run, x.kind, x.name, x.instances, x.complete, x.total_ns,
+       x.p50_ns, x.p90_ns, x.p99_ns, x.max_ns, x.task_id, x.goid, x.start_ns, x.duration_ns
+FROM (
+    SELECT 1 AS ord, 'type' AS kind, name, instances, coalesce(complete, 0) AS complete, total_ns, p50_ns, p90_ns,
+           p99_ns, max_ns, NULL AS task_id, NULL AS goid, NULL AS start_ns, NULL AS duration_ns, p99_ns AS sort_ns,
+           0 AS place
+    FROM types
+    UNION ALL
+    SELECT 2, 'slowest', name, NULL, NULL, NULL, NULL, NULL, NULL, NULL, task_id, start_goid, start_ns, duration_ns,
+           duration_ns, place
+    FROM slowest WHERE place <= coalesce(:top, 5)
+) x
+JOIN runs r ON r.run_id = :run_id
+ORDER BY x.ord, CASE WHEN x.ord = 1 THEN NULL ELSE x.name END, x.sort_ns IS NULL, x.sort_ns DESC, x.name;
