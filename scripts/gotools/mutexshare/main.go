@@ -1,0 +1,203 @@
+// Command mutexshare is the oracle of traceware's mutex-share report: it walks a trace's events with Go's own
+// reader (internal/trace), follows every goroutine's state transitions itself (no Summarizer, no warehouse),
+// and prints as JSON how much of the user goroutines' latency was spent blocked on sync.Mutex / sync.RWMutex
+// locks. Built inside the toolchain's source tree: scripts/gotool.sh mutexshare.
+//
+//	mutexshare FILE
+//
+// Definitions (the report's, see Queries/mutex-share.sql):
+//   - user goroutines: !trace.IsSystemGoroutine(entry function), and not the tracer's own goroutine
+//     (entry function runtime/trace.*). The entry function is the root frame of the first transition stack.
+//   - latency: time in Runnable, Waiting or Syscall. A goroutine first seen at a sync (GoUndetermined) is
+//     counted from that sync; a 'forever' block ends it, like goroutine exit; what is still open at the end
+//     closes at the last event (as Go's Summarizer does).
+//   - mutex: Waiting with reason "sync" whose transition stack has a lock frame (lockFuncs).
+//
+// Times are nanoseconds. A reader error keeps what was read (Error is set, exit status 3).
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"internal/trace"
+	"io"
+	"os"
+	"strings"
+)
+
+var lockFuncs = map[string]bool{
+	"sync.(*Mutex).Lock":              true,
+	"sync.(*Mutex).lockSlow":          true,
+	"internal/sync.(*Mutex).Lock":     true,
+	"internal/sync.(*Mutex).lockSlow": true,
+	"sync.(*RWMutex).Lock":            true,
+	"sync.(*RWMutex).RLock":           true,
+	"sync.(*rlocker).Lock":            true,
+}
+
+type goroutine struct {
+	name    string
+	state   trace.GoState
+	since   trace.Time
+	reason  string
+	stack   trace.Stack
+	latency int64
+	mutex   int64
+	rwmutex int64
+	frames  map[string]int64
+}
+
+type output struct {
+	File       string
+	Error      string `json:",omitempty"`
+	Goroutines int
+	LatencyNs  int64
+	MutexNs    int64
+	RWMutexNs  int64
+	Share      float64
+	// User frame ("function:line") of the lock waits → ns.
+	Frames map[string]int64
+}
+
+// isStandardLibrary: the package path's first element has no dot, except package main.
+func isStandardLibrary(fn string) bool {
+	pkg := fn
+	start := strings.LastIndex(fn, "/") + 1
+	if dot := strings.Index(fn[start:], "."); dot >= 0 {
+		pkg = fn[:start+dot]
+	}
+	if pkg == "main" {
+		return false
+	}
+	first, _, _ := strings.Cut(pkg, "/")
+	return !strings.Contains(first, ".")
+}
+
+// lockWait says whether a block stack goes through a lock, whether it is an RWMutex's, and its user frame.
+func lockWait(stk trace.Stack) (isLock, isRW bool, userFrame string) {
+	for f := range stk.Frames() { // leaf first
+		if lockFuncs[f.Func] {
+			isLock = true
+			if strings.HasPrefix(f.Func, "sync.(*RWMutex).") || f.Func == "sync.(*rlocker).Lock" {
+				isRW = true
+			}
+		}
+		if userFrame == "" && !isStandardLibrary(f.Func) {
+			userFrame = fmt.Sprintf("%s:%d", f.Func, f.Line)
+		}
+	}
+	if userFrame == "" {
+		userFrame = "?"
+	}
+	return
+}
+
+func (g *goroutine) account(until trace.Time) {
+	d := int64(until.Sub(g.since))
+	switch g.state {
+	case trace.GoRunnable, trace.GoSyscall:
+		g.latency += d
+	case trace.GoWaiting:
+		g.latency += d
+		if g.reason == "sync" {
+			if isLock, isRW, frame := lockWait(g.stack); isLock {
+				g.mutex += d
+				if isRW {
+					g.rwmutex += d
+				}
+				g.frames[frame] += d
+			}
+		}
+	}
+}
+
+func main() {
+	if len(os.Args) != 2 {
+		fmt.Fprintln(os.Stderr, "usage: mutexshare FILE")
+		os.Exit(2)
+	}
+	out := &output{File: os.Args[1], Frames: map[string]int64{}}
+	f, err := os.Open(os.Args[1])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "mutexshare:", err)
+		os.Exit(1)
+	}
+	defer f.Close()
+	r, err := trace.NewReader(f)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "mutexshare:", err)
+		os.Exit(1)
+	}
+	gs := map[trace.GoID]*goroutine{}
+	var syncTs, lastTs trace.Time
+	for {
+		ev, err := r.ReadEvent()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			out.Error = err.Error()
+			break
+		}
+		lastTs = ev.Time()
+		switch ev.Kind() {
+		case trace.EventSync:
+			syncTs = ev.Time()
+		case trace.EventStateTransition:
+			st := ev.StateTransition()
+			if st.Resource.Kind != trace.ResourceGoroutine {
+				break
+			}
+			old, new := st.Goroutine()
+			if old == new {
+				break
+			}
+			id := st.Resource.Goroutine()
+			g := gs[id]
+			if g == nil {
+				g = &goroutine{frames: map[string]int64{}, state: trace.GoNotExist}
+				gs[id] = g
+			}
+			if old == trace.GoUndetermined {
+				g.since = syncTs // it was already in `new` at the sync
+			} else {
+				g.account(ev.Time())
+				g.since = ev.Time()
+			}
+			if g.name == "" {
+				for fr := range st.Stack.Frames() {
+					g.name = fr.Func // the last (outermost) frame
+				}
+			}
+			g.state, g.reason, g.stack = new, st.Reason, st.Stack
+			if new == trace.GoWaiting && st.Reason == "forever" {
+				g.state = trace.GoNotExist // like goroutine death: no more time counted
+			}
+		}
+	}
+	for _, g := range gs {
+		g.account(lastTs)
+		if trace.IsSystemGoroutine(g.name) || strings.HasPrefix(g.name, "runtime/trace.") {
+			continue
+		}
+		out.Goroutines++
+		out.LatencyNs += g.latency
+		out.MutexNs += g.mutex
+		out.RWMutexNs += g.rwmutex
+		for k, v := range g.frames {
+			out.Frames[k] += v
+		}
+	}
+	if out.LatencyNs > 0 {
+		out.Share = float64(out.MutexNs) / float64(out.LatencyNs)
+	}
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", " ")
+	if err := enc.Encode(out); err != nil {
+		fmt.Fprintln(os.Stderr, "mutexshare:", err)
+		os.Exit(1)
+	}
+	if out.Error != "" {
+		os.Exit(3)
+	}
+}
