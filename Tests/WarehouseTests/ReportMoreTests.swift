@@ -1,0 +1,326 @@
+import Foundation
+import Testing
+
+@testable import Warehouse
+
+/// The canned reports sched-latency, gc, tasks, regions, procs and syscalls, run through ReportRunner on fixture
+/// traces, against Go's own reading of the same traces: scripts/gotools/reportfacts (internal/trace's reader and
+/// Summarizer) and `go tool trace -pprof=syscall` read by `go tool pprof -raw`.
+enum ReportFacts {
+    struct Stats: Decodable, Equatable {
+        var Count: Int
+        var Total: Int64
+        var P50: Int64
+        var P90: Int64
+        var P99: Int64
+        var Max: Int64
+    }
+    struct Metric: Decodable {
+        var Count: Int
+        var Min: Int64
+        var Max: Int64
+        var Last: Int64
+    }
+    struct UserType: Decodable {
+        var Count: Int
+        var Complete: Stats
+    }
+    struct Output: Decodable {
+        var DurationNs: Int64
+        var Sched: Stats
+        var SchedByGroup: [String: Stats]
+        var GCCycles: Stats
+        var STW: [String: Stats]
+        var STWAll: Stats
+        var MarkAssist: Stats
+        var Metrics: [String: Metric]
+        var Tasks: [String: UserType]
+        var Regions: [String: UserType]
+        var ProcRunning: [String: Int64]
+    }
+
+    static let binary: GoSummary.Result2<String> = {
+        do {
+            let script = packageRoot.appendingPathComponent("scripts/gotool.sh").path
+            let (status, stdout, stderr) = try GoSummary.run(
+                "/bin/bash", [script, "reportfacts"], environment: ["TRACEWARE_GO": GoSummary.goBinary])
+            let path = stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard status == 0, !path.isEmpty else { return .failure("scripts/gotool.sh reportfacts failed: \(stderr)") }
+            return .success(path)
+        } catch {
+            return .failure("\(error)")
+        }
+    }()
+
+    static func read(_ trace: String) throws -> Output {
+        let (status, stdout, stderr) = try GoSummary.run(try binary.get(), [trace])
+        guard status == 0 else { throw GoSummary.Failure(description: "reportfacts \(trace) failed: \(stderr)") }
+        return try JSONDecoder().decode(Output.self, from: Data(stdout.utf8))
+    }
+
+    static func fixture(_ version: String, _ scenario: String) -> String {
+        packageRoot.appendingPathComponent("Tests/Fixtures/traces/go\(version)/\(scenario).trace").path
+    }
+
+    static func fixtures(_ scenario: String, versions: [String] = ["1.19", "1.21", "1.22", "1.23", "1.25", "1.26", "1.27"])
+        -> [String]
+    {
+        versions.map { fixture($0, scenario) }.filter { FileManager.default.fileExists(atPath: $0) }
+    }
+}
+
+/// A warehouse with one ingested trace, and a canned report's rows as dictionaries.
+struct ReportHarness {
+    let directory: TemporaryDirectory
+    let db: Database
+    let runID: Int64
+
+    init(_ trace: String) throws {
+        directory = try TemporaryDirectory()
+        let path = directory.path("w.db")
+        let writer = try WarehouseStore.openForWriting(path)
+        runID = try TraceIngest.ingest(path: trace, into: writer, source: TraceReaderAdapter.source).runID
+        db = try WarehouseStore.openForReading(path)
+    }
+
+    func report(_ name: String, _ parameters: [String: String] = [:]) throws -> [[String: DatabaseValue]] {
+        let report = try ReportCatalog.find(name, db: db, queriesDirectory: nil)
+        let (columns, rows) = try ReportRunner.run(report, runID: runID, parameters: parameters, on: db)
+        return rows.map { Dictionary(uniqueKeysWithValues: zip(columns, $0)) }
+    }
+}
+
+extension Dictionary where Key == String, Value == DatabaseValue {
+    func int(_ key: String) -> Int64? {
+        switch self[key] {
+        case .integer(let v): return v
+        case .real(let v): return Int64(v)
+        default: return nil
+        }
+    }
+    func real(_ key: String) -> Double? {
+        switch self[key] {
+        case .integer(let v): return Double(v)
+        case .real(let v): return v
+        default: return nil
+        }
+    }
+    func text(_ key: String) -> String? {
+        if case .text(let v) = self[key] { return v }
+        return nil
+    }
+    /// count/total/percentiles of a report row in the oracle's shape (p90 only where the report has it).
+    func stats(count: String) -> ReportFacts.Stats {
+        ReportFacts.Stats(
+            Count: Int(int(count) ?? -1), Total: int("total_ns") ?? 0, P50: int("p50_ns") ?? 0,
+            P90: int("p90_ns") ?? 0, P99: int("p99_ns") ?? 0, Max: int("max_ns") ?? 0)
+    }
+}
+
+@Suite struct ReportMoreTests {
+    static let schedTraces =
+        ReportFacts.fixtures("mutex") + ReportFacts.fixtures("annotation", versions: ["1.19", "1.21", "1.27"])
+        + ReportFacts.fixtures("tcp", versions: ["1.22", "1.26"]) + ReportFacts.fixtures("gomaxprocs", versions: ["1.19", "1.25"])
+
+    /// sched-latency: count, total and nearest-rank percentiles of runnable waits, overall and per start
+    /// function, equal those of a runnable-interval walk over Go's reader.
+    @Test(arguments: schedTraces)
+    func schedLatencyMatchesGo(trace: String) throws {
+        let go = try ReportFacts.read(trace)
+        let rows = try ReportHarness(trace).report("sched-latency")
+        let all = try #require(rows.first { $0.text("scope") == "all" })
+        #expect(all.stats(count: "waits") == go.Sched, "\(trace) overall")
+        var groups: [String: ReportFacts.Stats] = [:]
+        for row in rows where row.text("scope") == "group" { groups[row.text("start_function") ?? "?"] = row.stats(count: "waits") }
+        #expect(groups == go.SchedByGroup, "\(trace) per group")
+        #expect(go.Sched.Count > 0)
+    }
+
+    @Test func schedLatencyDrillsDownToOneFunction() throws {
+        let trace = ReportFacts.fixture("1.27", "mutex")
+        let go = try ReportFacts.read(trace)
+        let (name, stats) = try #require(go.SchedByGroup.filter { $0.key.hasPrefix("main.") }.max { $0.value.Count < $1.value.Count })
+        let rows = try ReportHarness(trace).report("sched-latency", ["function": name])
+        #expect(rows.count == 2)
+        #expect(rows.allSatisfy { $0.stats(count: "waits") == stats })
+    }
+
+    /// gc: cycles, STW pauses by reason and in all, mark assist, heap and heap goal, on the gc scenario of every
+    /// Go version (v1 format included).
+    @Test(arguments: ReportFacts.fixtures("gc") + [ReportFacts.fixture("1.27", "mutex")])
+    func gcMatchesGo(trace: String) throws {
+        let go = try ReportFacts.read(trace)
+        let rows = try ReportHarness(trace).report("gc")
+        func noP90(_ s: ReportFacts.Stats) -> ReportFacts.Stats { var s = s; s.P90 = 0; return s }
+        let cycles = rows.first { $0.text("section") == "cycles" }
+        if go.GCCycles.Count == 0 {
+            #expect(cycles == nil, "\(trace)")
+        } else {
+            #expect(cycles?.stats(count: "count") == noP90(go.GCCycles), "\(trace) cycles")
+        }
+        var stw: [String: ReportFacts.Stats] = [:]
+        for row in rows where row.text("section") == "stw" && row.text("name") != "(all)" {
+            stw[row.text("name") ?? "?"] = row.stats(count: "count")
+        }
+        #expect(stw == go.STW.mapValues(noP90), "\(trace) stw")
+        let stwAll = rows.first { $0.text("section") == "stw" && $0.text("name") == "(all)" }
+        #expect(stwAll?.stats(count: "count") == (go.STWAll.Count == 0 ? nil : noP90(go.STWAll)), "\(trace) stw (all)")
+        let assist = rows.first { $0.text("section") == "assist" }
+        #expect(assist?.stats(count: "count") == (go.MarkAssist.Count == 0 ? nil : noP90(go.MarkAssist)), "\(trace) assist")
+        for name in ["/memory/classes/heap/objects:bytes", "/gc/heap/goal:bytes"] {
+            let row = rows.first { $0.text("section") == "heap" && $0.text("name") == name }
+            guard let metric = go.Metrics[name] else {
+                #expect(row == nil, "\(trace) \(name)")
+                continue
+            }
+            #expect(row?.int("count") == Int64(metric.Count), "\(trace) \(name) samples")
+            #expect(row?.int("min_value") == metric.Min && row?.int("max_value") == metric.Max, "\(trace) \(name)")
+            #expect(row?.int("last_value") == metric.Last, "\(trace) \(name) last")
+        }
+        if trace.hasSuffix("/gc.trace") { #expect(go.GCCycles.Count > 0 && go.MarkAssist.Count > 0, "\(trace)") }
+    }
+
+    /// tasks and regions: per type count, complete count and latency percentiles equal Go's Summarizer; the
+    /// slowest instances are the longest complete ones.
+    @Test(arguments: ReportFacts.fixtures("annotation"))
+    func tasksAndRegionsMatchGo(trace: String) throws {
+        let go = try ReportFacts.read(trace)
+        let harness = try ReportHarness(trace)
+        for (report, expected) in [("tasks", go.Tasks), ("regions", go.Regions)] {
+            let rows = try harness.report(report, ["top": "2"])
+            var types: [String: ReportFacts.UserType] = [:]
+            for row in rows where row.text("kind") == "type" {
+                var stats = row.stats(count: "complete")
+                if stats.Count == 0 { stats = ReportFacts.Stats(Count: 0, Total: 0, P50: 0, P90: 0, P99: 0, Max: 0) }
+                types[row.text("name") ?? "?"] = ReportFacts.UserType(Count: Int(row.int("instances") ?? -1), Complete: stats)
+            }
+            #expect(types.keys.sorted() == expected.keys.sorted(), "\(trace) \(report)")
+            for (name, want) in expected {
+                #expect(types[name]?.Count == want.Count, "\(trace) \(report) \(name) instances")
+                #expect(types[name]?.Complete == want.Complete, "\(trace) \(report) \(name)")
+            }
+            // Slowest: at most `top` per type, longest first, the first one being the type's max.
+            for (name, want) in expected {
+                let slowest = rows.filter { $0.text("kind") == "slowest" && $0.text("name") == name }.compactMap { $0.int("duration_ns") }
+                #expect(slowest.count == min(2, want.Complete.Count), "\(trace) \(report) \(name) slowest")
+                #expect(slowest == slowest.sorted(by: >))
+                if let first = slowest.first { #expect(first == want.Complete.Max) }
+            }
+        }
+        #expect(!go.Tasks.isEmpty && !go.Regions.isEmpty)
+    }
+
+    /// procs: running time per P equals the P state transitions of Go's reader; the share is over the run.
+    @Test(arguments: ReportFacts.fixtures("gomaxprocs", versions: ["1.19", "1.21", "1.23", "1.27"])
+        + ReportFacts.fixtures("gc", versions: ["1.19", "1.26"]))
+    func procsMatchGo(trace: String) throws {
+        let go = try ReportFacts.read(trace)
+        let rows = try ReportHarness(trace).report("procs")
+        var running: [String: Int64] = [:]
+        for row in rows {
+            running[String(row.int("proc_id") ?? -1)] = row.int("running_ns")
+            let share = try #require(row.real("running_share"))
+            let expected = Double(row.int("running_ns") ?? 0) / Double(go.DurationNs)
+            #expect(abs(share - expected) < 1e-6 && share >= 0 && share <= 1, "\(trace)")
+            #expect(row.int("duration_ns") == go.DurationNs)
+        }
+        #expect(running == go.ProcRunning, "\(trace)")
+    }
+
+    /// Go's syscall profile of a trace: total delay (ns) and count per stack, the stack as
+    /// "function:line < function:line ..." (innermost first), from `go tool trace -pprof=syscall` | `pprof -raw`.
+    static func goSyscallProfile(_ trace: String, directory: TemporaryDirectory) throws -> [String: (count: Int64, ns: Int64)] {
+        let env = ["GOTOOLCHAIN": "local", "GOFLAGS": "", "GOPROXY": "off"]
+        // The profile is binary: written to a file by the shell, then read by pprof.
+        let file = directory.path("syscall.pb")
+        let shell = "\(GoSummary.goBinary) tool trace -pprof=syscall '\(trace)' > '\(file)'"
+        let (status, _, stderr) = try GoSummary.run("/bin/sh", ["-c", shell], environment: env)
+        guard status == 0 else { throw GoSummary.Failure(description: "\(shell): \(stderr)") }
+        let (status2, raw, stderr2) = try GoSummary.run(GoSummary.goBinary, ["tool", "pprof", "-raw", file], environment: env)
+        guard status2 == 0 else { throw GoSummary.Failure(description: "pprof -raw \(file): \(stderr2)") }
+        var samples: [(Int64, Int64, [Int])] = []
+        var locations: [Int: [String]] = [:]
+        var section = ""
+        var lastLocation: Int?
+        for line in raw.split(separator: "\n", omittingEmptySubsequences: true) {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed == "Samples:" || trimmed == "Locations" || trimmed == "Mappings" {
+                section = trimmed
+                continue
+            }
+            switch section {
+            case "Samples:":
+                // "     24       7872: 1 2 3 4"
+                let parts = trimmed.split(separator: ":", maxSplits: 1)
+                guard parts.count == 2 else { continue }
+                let values = parts[0].split(separator: " ").compactMap { Int64($0) }
+                guard values.count == 2 else { continue }
+                samples.append((values[0], values[1], parts[1].split(separator: " ").compactMap { Int($0) }))
+            case "Locations":
+                // "     1: 0x498f64 M=1 syscall.fcntl /path/file.go:432:0 s=0", inlined frames on following lines
+                // as "             func /path:line:0 s=0".
+                var fields = trimmed.split(separator: " ").map(String.init)
+                if let first = fields.first, first.hasSuffix(":"), let id = Int(first.dropLast()) {
+                    lastLocation = id
+                    fields.removeFirst(3)  // id, pc, mapping
+                }
+                guard let id = lastLocation, fields.count >= 2 else { continue }
+                let place = fields[fields.count - 2].split(separator: ":")
+                let lineNumber = place.count >= 3 ? String(place[place.count - 2]) : "?"
+                let function = fields[0..<(fields.count - 2)].joined(separator: " ")
+                locations[id, default: []].append("\(function):\(lineNumber)")
+            default:
+                continue
+            }
+        }
+        var byStack: [String: (count: Int64, ns: Int64)] = [:]
+        for (count, ns, ids) in samples {
+            let key = ids.flatMap { locations[$0] ?? ["?"] }.joined(separator: " < ")
+            byStack[key, default: (0, 0)].count += count
+            byStack[key, default: (0, 0)].ns += ns
+        }
+        return byStack
+    }
+
+    /// syscalls: time per stack equals Go's syscall profile, except the syscalls Go's profile leaves out (one
+    /// still in progress at the end of the trace, or already in progress at its start): those stacks may only
+    /// have more time in the warehouse, and the run's total differs by at most their time.
+    @Test(arguments: ReportFacts.fixtures("file", versions: ["1.19", "1.21", "1.23", "1.27"])
+        + ReportFacts.fixtures("tcp", versions: ["1.22", "1.27"]))
+    func syscallsMatchGoProfile(trace: String) throws {
+        let harness = try ReportHarness(trace)
+        let go = try Self.goSyscallProfile(trace, directory: harness.directory)
+        let rows = try harness.report("syscalls", ["top": "100000"])
+        var ours: [String: (count: Int64, ns: Int64)] = [:]
+        for row in rows {
+            let key = row.text("stack") ?? "?"
+            ours[key, default: (0, 0)].count += row.int("syscalls") ?? 0
+            ours[key, default: (0, 0)].ns += row.int("total_ns") ?? 0
+            #expect((row.int("syscall_ns") ?? 0) + (row.int("blocked_ns") ?? 0) == row.int("total_ns"))
+        }
+        // Syscalls open at the end or the start of the trace: Go's profile does not count them.
+        let open = try harness.db.rows(
+            """
+            SELECT s.state, s.start_ns, s.end_ns FROM goroutine_states s JOIN runs r ON r.run_id = s.run_id
+            WHERE s.run_id = ? AND s.state IN ('syscall', 'syscall_blocked') AND (s.end_ns = r.end_ns OR s.start_ns = 0)
+            """, [.integer(harness.runID)])
+        var openNs: Int64 = 0
+        for row in open { if case .integer(let a) = row[1], case .integer(let b) = row[2] { openNs += b - a } }
+        var exact = 0
+        for (stack, want) in go {
+            let got = ours[stack]
+            #expect(got != nil, "\(trace): Go's stack \(stack) missing")
+            guard let got else { continue }
+            if got.ns == want.ns && got.count == want.count { exact += 1 }
+            #expect(got.ns >= want.ns && got.ns - want.ns <= openNs, "\(trace): \(stack): \(got) vs Go \(want)")
+        }
+        let ourTotal = ours.values.reduce(0) { $0 + $1.ns }
+        let goTotal = go.values.reduce(0) { $0 + $1.ns }
+        #expect(ourTotal >= goTotal && ourTotal - goTotal <= openNs, "\(trace): total \(ourTotal) vs Go \(goTotal) (open \(openNs))")
+        #expect(exact >= go.count - 2, "\(trace): only \(exact) of \(go.count) stacks equal Go's")
+        #expect(!go.isEmpty, "\(trace): Go's profile is empty")
+        // Shares add up to 1.
+        let shares = rows.compactMap { $0.real("share") }.reduce(0, +)
+        #expect(abs(shares - 1) < 1e-4, "\(trace)")
+    }
+}
