@@ -75,7 +75,8 @@ public enum RunComparison {
     /// key; rows with equal keys pair in order (the first with the first, ...), so a report without text columns
     /// pairs by position. Every other column becomes two, `<column>_base` and `<column>_head`. With several runs
     /// on a side, each cell is the median over the runs that have that row (non-numbers: the first run's).
-    /// Rows present on one side only have NULLs on the other.
+    /// Rows present on one side only have NULLs on the other. Column kinds are decided by the values: when neither
+    /// side has a row, every column is shown as a pair.
     public static func report(
         _ report: Report, base: [Int64], head: [Int64], parameters: [String: String], on db: Database
     ) throws -> (columns: [String], rows: [[DatabaseValue]]) {
