@@ -40,7 +40,15 @@ public enum V1 {
         var args = Args()  // event-type-specific arguments
         var stkID: UInt32 = 0  // unique stack ID
         var p: Int32 = 0  // P on which the event happened (a real P or one of timerP, netpollP, syscallP)
+        /// File offset of the raw event, for errors found after parsing (ordering, validation, conversion).
+        /// 32 bits keep Event at 64 bytes; `UInt32.max` means "beyond 4 GiB", i.e. unknown.
+        var fileOffset: UInt32 = UInt32.max
         var type: EventType = .none
+
+        /// The file offset for an error message, when known.
+        var offset: Int? { fileOffset == UInt32.max ? nil : Int(fileOffset) }
+
+        static func fileOffset(_ at: Int) -> UInt32 { at >= 0 && at < Int(UInt32.max) ? UInt32(at) : UInt32.max }
     }
 
     /// A frame in stack traces (Go's tracev1.Frame): fn and file are string IDs.
@@ -490,6 +498,7 @@ extension V1 {
                 if raw.typ == .cpuSample {
                     var e = Event()
                     e.type = raw.typ
+                    e.fileOffset = Event.fileOffset(at)
                     let narg = argNum(raw)
                     if args.count != narg {
                         throw fail("CPU sample has wrong number of arguments: want \(narg), got \(args.count)", at: at)
@@ -658,6 +667,7 @@ extension V1 {
                     gotHeader = true
                 }
                 try parseEvent(raw, &ev, at: at)
+                ev.fileOffset = Event.fileOffset(at)
                 if ev.type != .none { events.append(ev) }
             }
             return true
@@ -855,7 +865,9 @@ extension V1.Parser {
 
             if frontier.isEmpty {
                 for p in procs where !p.done {
-                    throw V1.ParseError(message: "no consistent ordering of events possible", offset: nil)
+                    // Go names no event; ours is the first one left waiting on a stuck P.
+                    let stuck = p.head < p.events.count ? p.events[p.head].offset : nil
+                    throw V1.ParseError(message: "no consistent ordering of events possible", offset: stuck)
                 }
                 break
             }
@@ -870,14 +882,20 @@ extension V1.Parser {
             default: break
             }
             events.append(f.ev)
-            try V1.transition(&gs, g, initial, next)
+            do {
+                try V1.transition(&gs, g, initial, next)
+            } catch {
+                throw V1.ParseError(message: error.message, offset: f.ev.offset)
+            }
             available.append(f.proc)
         }
 
         // The stream is consistent; its timestamps must respect the order.
         var i = events.count - 1
         while i > 0 {
-            if events[i].ts < events[i - 1].ts { throw V1.ParseError(message: V1.errTimeOrder, offset: nil) }
+            if events[i].ts < events[i - 1].ts {
+                throw V1.ParseError(message: V1.errTimeOrder, offset: events[i].offset)
+            }
             i -= 1
         }
 
@@ -893,8 +911,8 @@ extension V1.Parser {
                 let ts = V1.Timestamp(bitPattern: events[i].args[2])
                 if ts == 0 { continue }
                 let block = lastSysBlock[events[i].g] ?? 0
-                if block == 0 { throw V1.ParseError(message: "stray syscall exit", offset: nil) }
-                if ts < block { throw V1.ParseError(message: V1.errTimeOrder, offset: nil) }
+                if block == 0 { throw V1.ParseError(message: "stray syscall exit", offset: events[i].offset) }
+                if ts < block { throw V1.ParseError(message: V1.errTimeOrder, offset: events[i].offset) }
                 events[i].ts = ts
                 moved = true
             default:
@@ -928,7 +946,9 @@ extension V1.Parser {
         var evGC = -1
         var evSTW = -1
 
-        func err(_ s: String) -> V1.ParseError { V1.ParseError(message: s, offset: nil) }
+        // Every check below is about events[idx]: errors point at its raw event in the file.
+        var at: Int? = nil
+        func err(_ s: String) -> V1.ParseError { V1.ParseError(message: s, offset: at) }
         // Stack IDs are dense: answer "has frames" from a bitmap rather than hashing per event.
         let maxStackID = stacks.keys.max() ?? 0
         let stackBits: [Bool]? =
@@ -955,6 +975,7 @@ extension V1.Parser {
 
         for idx in events.indices {
             let ev = events[idx]
+            at = ev.offset
             switch ev.type {
             case .procStart:
                 var p = ps[pkey(ev.p)] ?? PDesc()

@@ -169,7 +169,13 @@ extension V1 {
                 guard pos < events.count else { return nil }
                 let oev = events[pos]
                 pos += 1
-                guard let ev = try convertEvent(oev) else { continue }  // skipped
+                let converted: GoTrace.Event?
+                do {
+                    converted = try convertEvent(oev)
+                } catch {
+                    throw ParseError(message: error.message, offset: error.offset ?? oev.offset)
+                }
+                guard let ev = converted else { continue }  // skipped
                 return bumped(ev)
             }
         }
