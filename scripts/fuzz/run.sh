@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Runs the GoTrace libFuzzer binary (scripts/fuzz/build.sh) for a bounded time; exits non-zero if it finds a
+# crash, a hang (> FUZZ_TIMEOUT s for one input) or an out-of-memory input. Crashing inputs land in
+# .build-fuzz/artifacts/ (crash-*, timeout-*, oom-*).
+#
+# Usage: scripts/fuzz/run.sh [SECONDS]   (default 60; 0 = no limit)
+# Env:   FUZZ_BIN (default .build-fuzz/gotrace-fuzz, built if missing), FUZZ_DIR (default .build-fuzz),
+#        FUZZ_JOBS (parallel fuzzing processes, default 1), FUZZ_TIMEOUT (default 10), FUZZ_MAX_LEN (default 65536),
+#        TRACEWARE_GO (for Go's corpus; default /opt/go/1.27.3/go/bin/go). Extra arguments after SECONDS go to
+#        libFuzzer as they are.
+#
+# Seeds (rebuilt on every run, never committed): our fixtures up to 64 KiB plus 4 KiB/16 KiB prefixes of the
+# larger ones, Go's v1 `_good` test traces up to 64 KiB, Go's FuzzReader corpus read from GOROOT and converted
+# from `go test fuzz v1` form, and every regression input in Tests/Fixtures/fuzz/. The working corpus
+# ($FUZZ_DIR/corpus) persists between runs, so longer runs build on earlier ones.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+seconds=${1:-60}
+shift || true
+dir=${FUZZ_DIR:-.build-fuzz}
+bin=${FUZZ_BIN:-$dir/gotrace-fuzz}
+go=${TRACEWARE_GO:-/opt/go/1.27.3/go/bin/go}
+export SWIFT_BACKTRACE=enable=no  # the Swift backtracer hangs libFuzzer after the first crash
+
+[ -x "$bin" ] || FUZZ_OUT=$bin scripts/fuzz/build.sh >/dev/null
+
+seeds=$dir/seeds
+rm -rf "$seeds" && mkdir -p "$seeds" "$dir/corpus" "$dir/artifacts"
+while IFS= read -r f; do
+  name=$(echo "${f#Tests/Fixtures/traces/}" | tr / _)
+  size=$(stat -c %s "$f")
+  if [ "$size" -le 65536 ]; then
+    cp "$f" "$seeds/fx-$name"
+  else
+    head -c 4096 "$f" >"$seeds/fx-4k-$name"
+    head -c 16384 "$f" >"$seeds/fx-16k-$name"
+  fi
+done < <(find Tests/Fixtures/traces -name '*.trace' | sort)
+if goroot=$(GOTOOLCHAIN=local GOFLAGS= GOPROXY=off "$go" env GOROOT 2>/dev/null); then
+  python3 scripts/fuzz/gocorpus.py "$goroot/src/internal/trace/testdata/fuzz/FuzzReader" "$seeds" >/dev/null
+  for f in "$goroot"/src/internal/trace/internal/tracev1/testdata/*_good; do
+    [ -f "$f" ] && [ "$(stat -c %s "$f")" -le 65536 ] && cp "$f" "$seeds/gov1-$(basename "$f")"
+  done
+else
+  echo "fuzz: no Go toolchain at $go: seeding without Go's corpus" >&2
+fi
+for f in Tests/Fixtures/fuzz/*; do
+  case $f in *.md | */README*) continue ;; esac
+  [ -f "$f" ] && cp "$f" "$seeds/reg-$(basename "$f")"
+done
+echo "fuzz: $(ls "$seeds" | wc -l) seeds, corpus $(ls "$dir/corpus" | wc -l) inputs, ${seconds}s, jobs ${FUZZ_JOBS:-1}"
+
+args=(-max_total_time="$seconds" -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 -max_len="${FUZZ_MAX_LEN:-65536}"
+  -dict=scripts/fuzz/trace.dict -artifact_prefix="$dir/artifacts/" -print_final_stats=1)
+if [ "${FUZZ_JOBS:-1}" -gt 1 ]; then
+  # -fork runs the jobs as child processes merging into one corpus; -ignore_crashes=0 stops at the first crash.
+  args+=(-fork="$FUZZ_JOBS")
+fi
+exec "$bin" "${args[@]}" "$@" "$dir/corpus" "$seeds"
