@@ -51,7 +51,8 @@ import Testing
         }
     }
 
-    /// Corrupted bytes anywhere in real v1 traces: the reader must report errors, never trap. (Deterministic
+    /// Corrupted bytes anywhere in real v1 traces: the reader must report errors with the file and offset, never
+    /// trap. (Deterministic
     /// mutations: a fixed-seed generator flips, zeroes or saturates bytes.)
     @Test(arguments: ["user_task_region_1_19_good", "stress_start_stop_1_21_good", "http_1_21_good"])
     func corruptedTracesNeverTrap(_ name: String) throws {
@@ -65,6 +66,7 @@ import Testing
             return rng >> 33
         }
         var failures = 0
+        var afterParsing = 0
         let rounds = 150
         for round in 0..<rounds {
             var bytes = [UInt8](original)
@@ -78,9 +80,25 @@ import Testing
             }
             let path = dir.appendingPathComponent("\(round)").path
             FileManager.default.createFile(atPath: path, contents: Data(bytes))
-            if V1Dump.dump(path).error != nil { failures += 1 }
+            guard let error = V1Dump.dump(path).error else { continue }
+            failures += 1
+            // Errors found after parsing: ordering ("no consistent ordering", timestamps) and validation
+            // ("p 1 is running before start (time N)").
+            if error.message.hasPrefix("no consistent ordering") || error.message == "time stamps out of order"
+                || error.message.contains("(time ")
+            {
+                afterParsing += 1
+            }
+            // Every v1 error (parser, ordering, validation, conversion) names the file and the byte offset of
+            // what it found wrong, on one line, like current-format errors.
+            #expect(error.path == path, "\(name) round \(round): \(error)")
+            #expect(error.offset.map { $0 >= 0 && $0 <= Int64(bytes.count) } == true,
+                    "\(name) round \(round): no offset within the file: \(error)")
+            #expect(!error.description.contains("\n") && error.description.hasPrefix("\(path): offset "),
+                    "\(name) round \(round): \(error)")
         }
         // Most mutations break something; the point is that we got here without trapping.
         #expect(failures > 0)
+        #expect(afterParsing > 0, "\(name): no mutation reached the ordering or validation checks")
     }
 }
