@@ -23,9 +23,10 @@ WITH spans AS (
 ),
 ranked AS (
     SELECT ord, section, name, d,
-           row_number() OVER (PARTITION BY section, name ORDER BY d) AS rn,
-           count(*) OVER (PARTITION BY section, name) AS n
+           row_number() OVER w AS rn,
+           count(*) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS n
     FROM spans
+    WINDOW w AS (PARTITION BY section, name ORDER BY d)
 ),
 times AS (
     SELECT min(ord) AS ord, section, name, count(*) AS count, sum(d) AS total_ns,

@@ -24,9 +24,10 @@ scoped AS (
 ),
 ranked AS (
     SELECT scope, start_function, is_system, d,
-           row_number() OVER (PARTITION BY scope, start_function ORDER BY d) AS rn,
-           count(*) OVER (PARTITION BY scope, start_function) AS n
+           row_number() OVER w AS rn,
+           count(*) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS n
     FROM scoped
+    WINDOW w AS (PARTITION BY scope, start_function ORDER BY d)
 )
 SELECT coalesce(nullif(r.label, ''), r.run_id) AS run,
        k.scope, coalesce(k.start_function, '') AS start_function, k.is_system,

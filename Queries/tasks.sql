@@ -16,9 +16,10 @@ WITH t AS (
 ),
 ranked AS (
     SELECT name, duration_ns AS d,
-           row_number() OVER (PARTITION BY name ORDER BY duration_ns) AS rn,
-           count(*) OVER (PARTITION BY name) AS n
+           row_number() OVER w AS rn,
+           count(*) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS n
     FROM t WHERE duration_ns IS NOT NULL
+    WINDOW w AS (PARTITION BY name ORDER BY duration_ns)
 ),
 types AS (
     SELECT t.name, count(*) AS instances, p.complete, p.total_ns, p.p50_ns, p.p90_ns, p.p99_ns, p.max_ns

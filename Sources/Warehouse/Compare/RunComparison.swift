@@ -33,8 +33,9 @@ public enum RunComparison {
     /// The metrics of both sides (RunMetrics), in RunMetrics order; a task type present on one side only is
     /// listed with the other side nil.
     public static func metrics(base: [Int64], head: [Int64], on db: Database) throws -> [MetricRow] {
-        let baseValues = try sideMetrics(base, on: db)
-        let headValues = try sideMetrics(head, on: db)
+        var cache: [Int64: [(name: String, value: Double?)]] = [:]  // a run on both sides is computed once
+        let baseValues = try sideMetrics(base, on: db, cache: &cache)
+        let headValues = try sideMetrics(head, on: db, cache: &cache)
         var names: [String] = []
         var seen = Set<String>()
         for name in baseValues.order + headValues.order where seen.insert(name).inserted { names.append(name) }
@@ -146,10 +147,14 @@ public enum RunComparison {
         var values: [String: [Double]] = [:]
     }
 
-    static func sideMetrics(_ runs: [Int64], on db: Database) throws -> SideMetrics {
+    static func sideMetrics(_ runs: [Int64], on db: Database, cache: inout [Int64: [(name: String, value: Double?)]])
+        throws -> SideMetrics
+    {
         var result = SideMetrics()
         for runID in runs {
-            for (name, value) in try RunMetrics.compute(runID: runID, on: db) {
+            let metrics = try cache[runID] ?? RunMetrics.compute(runID: runID, on: db)
+            cache[runID] = metrics
+            for (name, value) in metrics {
                 if result.values[name] == nil {
                     result.order.append(name)
                     result.values[name] = []
