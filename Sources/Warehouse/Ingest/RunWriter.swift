@@ -65,17 +65,19 @@ public struct TraceFacts: Sendable {
 public enum IssueSeverity: String, Sendable { case info, warning, error }
 
 /// The goroutine states of goroutine_states.state.
-public enum GoroutineStateName: String, Sendable {
+public enum GoroutineStateName: String, Sendable, CaseIterable {
     case running, runnable, waiting, syscall
     case syscallBlocked = "syscall_blocked"
 }
 
 /// Writes one run into the warehouse inside one transaction: a failed or interrupted ingest leaves
-/// nothing of itself behind. Inserts use persistent prepared statements bound with typed values; stacks
-/// and frames are interned per run.
+/// nothing of itself behind. Stacks and frames are interned per run.
 ///
 /// The event-to-row logic (the interval builders) calls the `insert...` methods with timestamps already
-/// relative to the run's origin, then `finish` with the trace facts.
+/// relative to the run's origin, then `finish` with the trace facts. The `insert...` methods queue rows;
+/// a writer thread (RowPipeline) binds them to persistent prepared statements and steps them, so between
+/// `init` and `finish`/`abandon` the connection belongs to the writer: do not use `db` meanwhile. A failed
+/// INSERT is thrown by a later `insert...` call or by `finish`.
 public final class RunWriter {
     public let db: Database
     public let runID: Int64
@@ -93,28 +95,10 @@ public final class RunWriter {
     /// generation, where the trace's ids start over).
     private var generationStackIDs: [UInt64: Int64?] = [:]
 
-    private let inserts: Inserts
-
-    /// One persistent INSERT per table; parameter 1 (run_id) stays bound.
-    private struct Inserts {
-        let insertFrame: Statement
-        let insertStack: Statement
-        let insertStackFrameRef: Statement
-        let insertGoroutineStatement: Statement
-        let insertGoroutineStateStatement: Statement
-        let insertProcStatement: Statement
-        let insertProcStateStatement: Statement
-        let insertThreadStatement: Statement
-        let insertGCCycleStatement: Statement
-        let insertSTWStatement: Statement
-        let insertRangeStatement: Statement
-        let insertMetricStatement: Statement
-        let insertTaskStatement: Statement
-        let insertRegionStatement: Statement
-        let insertLogStatement: Statement
-        let insertCPUSampleStatement: Statement
-        let insertIssueStatement: Statement
-    }
+    private let pipeline: RowPipeline
+    private var batch = RowBatch(reservingRows: RowPipeline.rowsPerBatch)
+    /// Interned ids of the goroutine state names, by GoroutineStateName.
+    private let stateTextIDs: [Int32]
 
     /// Begins the transaction (BEGIN IMMEDIATE: a concurrent ingest waits for the busy timeout) and inserts
     /// the runs row. If the file's sha256 is already present: refused, or with `replace` that run is deleted
@@ -168,65 +152,10 @@ public final class RunWriter {
                 try tag.executeBound()
             }
 
-            func prepare(_ table: String, _ columns: [String]) throws -> Statement {
-                let names = (["run_id"] + columns).joined(separator: ", ")
-                let marks = Array(repeating: "?", count: columns.count + 1).joined(separator: ", ")
-                let statement = try db.prepare("INSERT INTO \(table) (\(names)) VALUES (\(marks))", persistent: true)
-                try statement.bind(newRunID, at: 1)  // stays bound: every row of this writer is in this run
-                return statement
-            }
-            let insertFrame = try prepare("frames", ["frame_id", "pc", "function", "file", "line"])
-            let insertStack = try prepare(
-                "stacks", ["stack_id", "depth", "leaf_frame_id", "user_frame_id", "root_frame_id"])
-            let insertStackFrameRef = try prepare("stack_frame_refs", ["stack_id", "depth", "frame_id"])
-            let insertGoroutineStatement = try prepare(
-                "goroutines",
-                ["goid", "parent_goid", "start_function", "start_pc", "is_system", "created_ns", "started_ns",
-                 "ended_ns", "create_stack_id"])
-            let insertGoroutineStateStatement = try prepare(
-                "goroutine_states",
-                ["goid", "state", "reason", "category", "start_ns", "end_ns", "stack_id", "proc_id", "thread_id",
-                 "waker_goid", "waker_stack_id"])
-            let insertProcStatement = try prepare("procs", ["proc_id", "first_ns", "last_ns"])
-            let insertProcStateStatement = try prepare(
-                "proc_states", ["proc_id", "state", "start_ns", "end_ns", "thread_id"])
-            let insertThreadStatement = try prepare("threads", ["thread_id", "first_ns", "last_ns"])
-            let insertGCCycleStatement = try prepare("gc_cycles", ["seq", "start_ns", "end_ns", "complete"])
-            let insertSTWStatement = try prepare("stw_pauses", ["reason", "start_ns", "end_ns", "goid"])
-            let insertRangeStatement = try prepare(
-                "ranges", ["scope", "scope_id", "name", "start_ns", "end_ns", "goid", "start_stack_id", "complete"])
-            let insertMetricStatement = try prepare("metrics", ["ts_ns", "name", "value"])
-            let insertTaskStatement = try prepare(
-                "tasks",
-                ["task_id", "parent_task_id", "name", "start_ns", "end_ns", "start_goid", "end_goid",
-                 "start_stack_id", "end_stack_id"])
-            let insertRegionStatement = try prepare(
-                "regions",
-                ["goid", "task_id", "name", "depth", "start_ns", "end_ns", "start_stack_id", "end_stack_id"])
-            let insertLogStatement = try prepare("logs", ["ts_ns", "goid", "task_id", "category", "message", "stack_id"])
-            let insertCPUSampleStatement = try prepare(
-                "cpu_samples", ["ts_ns", "goid", "proc_id", "thread_id", "stack_id"])
-            let insertIssueStatement = try prepare(
-                "ingest_issues", ["severity", "byte_offset", "generation", "ts_ns", "message"])
+            let pipeline = try RowPipeline(db: db, runID: newRunID)
             self.runID = newRunID
-            self.inserts = Inserts(
-                insertFrame: insertFrame,
-                insertStack: insertStack,
-                insertStackFrameRef: insertStackFrameRef,
-                insertGoroutineStatement: insertGoroutineStatement,
-                insertGoroutineStateStatement: insertGoroutineStateStatement,
-                insertProcStatement: insertProcStatement,
-                insertProcStateStatement: insertProcStateStatement,
-                insertThreadStatement: insertThreadStatement,
-                insertGCCycleStatement: insertGCCycleStatement,
-                insertSTWStatement: insertSTWStatement,
-                insertRangeStatement: insertRangeStatement,
-                insertMetricStatement: insertMetricStatement,
-                insertTaskStatement: insertTaskStatement,
-                insertRegionStatement: insertRegionStatement,
-                insertLogStatement: insertLogStatement,
-                insertCPUSampleStatement: insertCPUSampleStatement,
-                insertIssueStatement: insertIssueStatement)
+            self.pipeline = pipeline
+            self.stateTextIDs = GoroutineStateName.allCases.map { pipeline.texts.id($0.rawValue) ?? 0 }
         } catch {
             db.rollback()
             throw error
@@ -235,7 +164,10 @@ public final class RunWriter {
 
     deinit {
         // Dropped without finish (an error path): nothing of the run stays.
-        if !finished { db.rollback() }
+        if !finished {
+            try? pipeline.drain()
+            db.rollback()
+        }
     }
 
     /// Deletes every row of a run from every table that has a run_id column.
@@ -265,6 +197,8 @@ public final class RunWriter {
     public func finish(_ facts: TraceFacts) throws -> Result {
         precondition(!finished, "RunWriter.finish called twice")
         do {
+            try flush()
+            try pipeline.drain()
             goroutineCount = try db.scalarInt64("SELECT count(*) FROM goroutines WHERE run_id = ?", [.integer(runID)]) ?? 0
             let elapsed = DispatchTime.now().uptimeNanoseconds - startedAt
             let update = try db.prepare(
@@ -303,9 +237,36 @@ public final class RunWriter {
 
     /// Rolls the whole run back.
     public func abandon() {
+        try? pipeline.drain()  // the writer thread must be done with the connection first
         db.rollback()
         finished = true
     }
+
+    // MARK: Queueing rows
+
+    /// Queues a row for the writer thread.
+    @inline(__always)
+    private func queue(_ table: IngestTable, _ row: RowValues) throws {
+        batch.append(table, row)
+        rowCount += 1
+        if batch.rows >= RowPipeline.rowsPerBatch { try flush() }
+    }
+
+    private func flush() throws {
+        guard batch.rows > 0 else { return }
+        let full = batch
+        batch = RowBatch(reservingRows: RowPipeline.rowsPerBatch)
+        try pipeline.submit(full)
+    }
+
+    /// An interned text column (SQLITE_STATIC on the writer thread), or a copy when the table is full.
+    @inline(__always)
+    private func text(_ value: String, into row: inout RowValues) {
+        if let id = pipeline.texts.id(value) { row.text(id: id) } else { row.value(.text(value)) }
+    }
+
+    /// A text column that is rarely repeated (log messages, task and region names, issue messages): a copy.
+    private func uniqueText(_ value: String, into row: inout RowValues) { row.value(.text(value)) }
 
     static func iso8601Now() -> String {
         var t = time(nil)
@@ -340,19 +301,20 @@ public final class RunWriter {
         let id = Int64(stackIDs.count + 1)
         stackIDs[ids] = id
         let userIndex = frames.firstIndex { !StackRules.isStandardLibrary($0.function) }
-        try inserts.insertStack.bind(id, at: 2)
-        try inserts.insertStack.bind(Int64(ids.count), at: 3)
-        try inserts.insertStack.bind(ids.first, at: 4)
-        try inserts.insertStack.bind(userIndex.map { ids[$0] }, at: 5)
-        try inserts.insertStack.bind(ids.last, at: 6)
-        try inserts.insertStack.executeBound()
+        var stack = RowValues()
+        stack.int(id)
+        stack.int(Int64(ids.count))
+        stack.int(ids.first)
+        stack.int(userIndex.map { ids[$0] })
+        stack.int(ids.last)
+        try queue(.stacks, stack)
         for (depth, frameID) in ids.enumerated() {
-            try inserts.insertStackFrameRef.bind(id, at: 2)
-            try inserts.insertStackFrameRef.bind(Int64(depth), at: 3)
-            try inserts.insertStackFrameRef.bind(frameID, at: 4)
-            try inserts.insertStackFrameRef.executeBound()
+            var ref = RowValues()
+            ref.int(id)
+            ref.int(Int64(depth))
+            ref.int(frameID)
+            try queue(.stackFrameRefs, ref)
         }
-        rowCount += 1 + Int64(ids.count)
         return id
     }
 
@@ -360,13 +322,13 @@ public final class RunWriter {
         if let known = frameIDs[frame] { return known }
         let id = Int64(frameIDs.count + 1)
         frameIDs[frame] = id
-        try inserts.insertFrame.bind(id, at: 2)
-        try inserts.insertFrame.bind(Int64(bitPattern: frame.pc), at: 3)
-        try inserts.insertFrame.bind(frame.function, at: 4)
-        try inserts.insertFrame.bind(frame.file, at: 5)
-        try inserts.insertFrame.bind(Int64(truncatingIfNeeded: frame.line), at: 6)
-        try inserts.insertFrame.executeBound()
-        rowCount += 1
+        var row = RowValues()
+        row.int(id)
+        row.int(Int64(bitPattern: frame.pc))
+        text(frame.function, into: &row)
+        text(frame.file, into: &row)
+        row.int(Int64(truncatingIfNeeded: frame.line))
+        try queue(.frames, row)
         return id
     }
 
@@ -401,18 +363,17 @@ public final class RunWriter {
                 tsNs: row.createdNs)
             return
         }
-        let s = inserts.insertGoroutineStatement
-        try s.bind(row.goid, at: 2)
-        try s.bind(row.parentGoid, at: 3)
-        try s.bind(row.startFunction, at: 4)
-        try s.bind(row.startPC, at: 5)
-        try s.bind(StackRules.isSystemGoroutine(row.startFunction), at: 6)
-        try s.bind(row.createdNs, at: 7)
-        try s.bind(row.startedNs, at: 8)
-        try s.bind(row.endedNs, at: 9)
-        try s.bind(row.createStackID, at: 10)
-        try s.executeBound()
-        rowCount += 1
+        var r = RowValues()
+        r.int(row.goid)
+        r.int(row.parentGoid)
+        text(row.startFunction, into: &r)
+        r.int(row.startPC)
+        r.bool(StackRules.isSystemGoroutine(row.startFunction))
+        r.int(row.createdNs)
+        r.int(row.startedNs)
+        r.int(row.endedNs)
+        r.int(row.createStackID)
+        try queue(.goroutines, r)
     }
 
     @inline(__always)
@@ -420,69 +381,88 @@ public final class RunWriter {
         goid: Int64, state: GoroutineStateName, reason: String, category: String, startNs: Int64, endNs: Int64,
         stackID: Int64?, procID: Int64?, threadID: Int64?, wakerGoid: Int64? = nil, wakerStackID: Int64? = nil
     ) throws {
-        let s = inserts.insertGoroutineStateStatement
-        try s.bind(goid, at: 2)
-        try s.bind(state.rawValue, at: 3)
-        try s.bind(reason, at: 4)
-        try s.bind(category, at: 5)
-        try s.bind(startNs, at: 6)
-        try s.bind(endNs, at: 7)
-        try s.bind(stackID, at: 8)
-        try s.bind(procID, at: 9)
-        try s.bind(threadID, at: 10)
-        try s.bind(wakerGoid, at: 11)
-        try s.bind(wakerStackID, at: 12)
-        try s.executeBound()
-        rowCount += 1
+        var r = RowValues()
+        r.int(goid)
+        r.text(id: stateTextIDs[state.index])
+        text(reason, into: &r)
+        text(category, into: &r)
+        r.int(startNs)
+        r.int(endNs)
+        r.int(stackID)
+        r.int(procID)
+        r.int(threadID)
+        r.int(wakerGoid)
+        r.int(wakerStackID)
+        try queue(.goroutineStates, r)
     }
 
     public func insertProc(procID: Int64, firstNs: Int64, lastNs: Int64) throws {
-        try bindAndRun(inserts.insertProcStatement, [.integer(procID), .integer(firstNs), .integer(lastNs)])
+        try queue(.procs, firstLast(procID, firstNs, lastNs))
     }
 
     public func insertProcState(procID: Int64, state: String, startNs: Int64, endNs: Int64, threadID: Int64?) throws {
-        let s = inserts.insertProcStateStatement
-        try s.bind(procID, at: 2)
-        try s.bind(state, at: 3)
-        try s.bind(startNs, at: 4)
-        try s.bind(endNs, at: 5)
-        try s.bind(threadID, at: 6)
-        try s.executeBound()
-        rowCount += 1
+        var r = RowValues()
+        r.int(procID)
+        text(state, into: &r)
+        r.int(startNs)
+        r.int(endNs)
+        r.int(threadID)
+        try queue(.procStates, r)
     }
 
     public func insertThread(threadID: Int64, firstNs: Int64, lastNs: Int64) throws {
-        try bindAndRun(inserts.insertThreadStatement, [.integer(threadID), .integer(firstNs), .integer(lastNs)])
+        try queue(.threads, firstLast(threadID, firstNs, lastNs))
+    }
+
+    /// The row shape of procs and threads: id, first_ns, last_ns.
+    private func firstLast(_ id: Int64, _ firstNs: Int64, _ lastNs: Int64) -> RowValues {
+        var r = RowValues()
+        r.int(id)
+        r.int(firstNs)
+        r.int(lastNs)
+        return r
     }
 
     public func insertGCCycle(seq: Int64, startNs: Int64, endNs: Int64, complete: Bool) throws {
-        try bindAndRun(
-            inserts.insertGCCycleStatement, [.integer(seq), .integer(startNs), .integer(endNs), .integer(complete ? 1 : 0)])
+        var r = RowValues()
+        r.int(seq)
+        r.int(startNs)
+        r.int(endNs)
+        r.bool(complete)
+        try queue(.gcCycles, r)
     }
 
     public func insertSTWPause(reason: String, startNs: Int64, endNs: Int64, goid: Int64?) throws {
-        try bindAndRun(inserts.insertSTWStatement, [.text(reason), .integer(startNs), .integer(endNs), goid.map(DatabaseValue.integer) ?? .null])
+        var r = RowValues()
+        text(reason, into: &r)
+        r.int(startNs)
+        r.int(endNs)
+        r.int(goid)
+        try queue(.stwPauses, r)
     }
 
     public func insertRange(
         scope: String, scopeID: Int64?, name: String, startNs: Int64, endNs: Int64, goid: Int64?,
         startStackID: Int64?, complete: Bool
     ) throws {
-        let s = inserts.insertRangeStatement
-        try s.bind(scope, at: 2)
-        try s.bind(scopeID, at: 3)
-        try s.bind(name, at: 4)
-        try s.bind(startNs, at: 5)
-        try s.bind(endNs, at: 6)
-        try s.bind(goid, at: 7)
-        try s.bind(startStackID, at: 8)
-        try s.bind(complete, at: 9)
-        try s.executeBound()
-        rowCount += 1
+        var r = RowValues()
+        text(scope, into: &r)
+        r.int(scopeID)
+        text(name, into: &r)
+        r.int(startNs)
+        r.int(endNs)
+        r.int(goid)
+        r.int(startStackID)
+        r.bool(complete)
+        try queue(.ranges, r)
     }
 
     public func insertMetric(tsNs: Int64, name: String, value: DatabaseValue) throws {
-        try bindAndRun(inserts.insertMetricStatement, [.integer(tsNs), .text(name), value])
+        var r = RowValues()
+        r.int(tsNs)
+        text(name, into: &r)
+        r.value(value)
+        try queue(.metrics, r)
     }
 
     public struct TaskRow: Sendable {
@@ -499,81 +479,82 @@ public final class RunWriter {
     }
 
     public func insertTask(_ row: TaskRow) throws {
-        let s = inserts.insertTaskStatement
-        try s.bind(row.taskID, at: 2)
-        try s.bind(row.parentTaskID, at: 3)
-        try s.bind(row.name, at: 4)
-        try s.bind(row.startNs, at: 5)
-        try s.bind(row.endNs, at: 6)
-        try s.bind(row.startGoid, at: 7)
-        try s.bind(row.endGoid, at: 8)
-        try s.bind(row.startStackID, at: 9)
-        try s.bind(row.endStackID, at: 10)
-        try s.executeBound()
-        rowCount += 1
+        var r = RowValues()
+        r.int(row.taskID)
+        r.int(row.parentTaskID)
+        uniqueText(row.name, into: &r)
+        r.int(row.startNs)
+        r.int(row.endNs)
+        r.int(row.startGoid)
+        r.int(row.endGoid)
+        r.int(row.startStackID)
+        r.int(row.endStackID)
+        try queue(.tasks, r)
     }
 
     public func insertRegion(
         goid: Int64, taskID: Int64?, name: String, depth: Int64, startNs: Int64?, endNs: Int64?,
         startStackID: Int64?, endStackID: Int64?
     ) throws {
-        let s = inserts.insertRegionStatement
-        try s.bind(goid, at: 2)
-        try s.bind(taskID, at: 3)
-        try s.bind(name, at: 4)
-        try s.bind(depth, at: 5)
-        try s.bind(startNs, at: 6)
-        try s.bind(endNs, at: 7)
-        try s.bind(startStackID, at: 8)
-        try s.bind(endStackID, at: 9)
-        try s.executeBound()
-        rowCount += 1
+        var r = RowValues()
+        r.int(goid)
+        r.int(taskID)
+        uniqueText(name, into: &r)
+        r.int(depth)
+        r.int(startNs)
+        r.int(endNs)
+        r.int(startStackID)
+        r.int(endStackID)
+        try queue(.regions, r)
     }
 
     public func insertLog(tsNs: Int64, goid: Int64?, taskID: Int64?, category: String, message: String, stackID: Int64?)
         throws
     {
-        let s = inserts.insertLogStatement
-        try s.bind(tsNs, at: 2)
-        try s.bind(goid, at: 3)
-        try s.bind(taskID, at: 4)
-        try s.bind(category, at: 5)
-        try s.bind(message, at: 6)
-        try s.bind(stackID, at: 7)
-        try s.executeBound()
-        rowCount += 1
+        var r = RowValues()
+        r.int(tsNs)
+        r.int(goid)
+        r.int(taskID)
+        uniqueText(category, into: &r)
+        uniqueText(message, into: &r)
+        r.int(stackID)
+        try queue(.logs, r)
     }
 
     @inline(__always)
     public func insertCPUSample(tsNs: Int64, goid: Int64?, procID: Int64?, threadID: Int64?, stackID: Int64?) throws {
-        let s = inserts.insertCPUSampleStatement
-        try s.bind(tsNs, at: 2)
-        try s.bind(goid, at: 3)
-        try s.bind(procID, at: 4)
-        try s.bind(threadID, at: 5)
-        try s.bind(stackID, at: 6)
-        try s.executeBound()
-        rowCount += 1
+        var r = RowValues()
+        r.int(tsNs)
+        r.int(goid)
+        r.int(procID)
+        r.int(threadID)
+        r.int(stackID)
+        try queue(.cpuSamples, r)
     }
 
     public func insertIssue(
         severity: IssueSeverity, message: String, byteOffset: Int64? = nil, generation: Int64? = nil,
         tsNs: Int64? = nil
     ) throws {
-        let s = inserts.insertIssueStatement
-        try s.bind(severity.rawValue, at: 2)
-        try s.bind(byteOffset, at: 3)
-        try s.bind(generation, at: 4)
-        try s.bind(tsNs, at: 5)
-        try s.bind(message, at: 6)
-        try s.executeBound()
-        rowCount += 1
+        var r = RowValues()
+        text(severity.rawValue, into: &r)
+        r.int(byteOffset)
+        r.int(generation)
+        r.int(tsNs)
+        uniqueText(message, into: &r)
+        try queue(.ingestIssues, r)
     }
+}
 
-    /// Binds values from parameter 2 on (1 is the run id) and runs: for the low-volume tables.
-    private func bindAndRun(_ statement: Statement, _ values: [DatabaseValue]) throws {
-        for (i, value) in values.enumerated() { try statement.bind(value, at: Int32(i + 2)) }
-        try statement.executeBound()
-        rowCount += 1
+extension GoroutineStateName {
+    /// Position in allCases.
+    var index: Int {
+        switch self {
+        case .running: 0
+        case .runnable: 1
+        case .waiting: 2
+        case .syscall: 3
+        case .syscallBlocked: 4
+        }
     }
 }
