@@ -8,15 +8,16 @@ struct Compare: ParsableCommand {
         discussion: """
             BASE and HEAD are run ids or labels. A label naming several runs (repeated runs of one build) \
             stands for the median of each figure over those runs; base_spread/head_spread then show min..max.
-            Columns: metric, base, head, delta (head - base), delta_pct (delta / base * 100; empty when base \
-            is 0 or a side has no value), base_spread, head_spread, gated (1: --fail-above applies).
+            Columns: metric, base, head, delta (head - base), delta_pct (delta / base * 100; 0 when both \
+            are 0, empty when only base is 0 or a side has no value), base_spread, head_spread, gated (1: --fail-above applies).
             Metrics: \(RunMetrics.definitions.map(\.name).joined(separator: ", ")), then \
             task_latency_p50_ns:TYPE and task_latency_p99_ns:TYPE for each task type.
             --fail-above PCT: exit status 3, naming the metrics on stderr, when a gated metric (higher is worse: \
             \(RunMetrics.definitions.filter(\.gated).map(\.name).joined(separator: ", ")), and the task \
             latencies) grew by more than PCT percent. A metric whose base is 0 has no percentage and never fails.
             --report NAME: that report's rows for both sides, paired on the report's text columns (in order \
-            where they repeat); every other column becomes NAME_base and NAME_head.
+            where they repeat); every other column becomes COLUMN_base and COLUMN_head \
+            (the run column is dropped). --param passes the report's parameters.
             """)
 
     @Argument(help: "The base build: a run id or a label.") var base: String

@@ -62,6 +62,12 @@ enum ReportFacts {
         packageRoot.appendingPathComponent("Tests/Fixtures/traces/go\(version)/\(scenario).trace").path
     }
 
+    /// Real v1-format traces from Go's own source tree (internal/trace/internal/tracev1/testdata), where present.
+    static func goTestdata(_ names: [String]) -> [String] {
+        let dir = WarehouseTraces.goroot.appendingPathComponent("src/internal/trace/internal/tracev1/testdata")
+        return names.map { dir.appendingPathComponent($0).path }.filter { FileManager.default.fileExists(atPath: $0) }
+    }
+
     static func fixtures(_ scenario: String, versions: [String] = ["1.19", "1.21", "1.22", "1.23", "1.25", "1.26", "1.27"])
         -> [String]
     {
@@ -121,6 +127,7 @@ extension Dictionary where Key == String, Value == DatabaseValue {
     static let schedTraces =
         ReportFacts.fixtures("mutex") + ReportFacts.fixtures("annotation", versions: ["1.19", "1.21", "1.27"])
         + ReportFacts.fixtures("tcp", versions: ["1.22", "1.26"]) + ReportFacts.fixtures("gomaxprocs", versions: ["1.19", "1.25"])
+        + ReportFacts.goTestdata(["http_1_19_good", "stress_1_11_good", "stress_start_stop_1_21_good"])
 
     /// sched-latency: count, total and nearest-rank percentiles of runnable waits, overall and per start
     /// function, equal those of a runnable-interval walk over Go's reader.
@@ -147,7 +154,8 @@ extension Dictionary where Key == String, Value == DatabaseValue {
 
     /// gc: cycles, STW pauses by reason and in all, mark assist, heap and heap goal, on the gc scenario of every
     /// Go version (v1 format included).
-    @Test(arguments: ReportFacts.fixtures("gc") + [ReportFacts.fixture("1.27", "mutex")])
+    @Test(arguments: ReportFacts.fixtures("gc") + [ReportFacts.fixture("1.27", "mutex")]
+        + ReportFacts.goTestdata(["stress_1_21_good", "stress_start_stop_1_11_good"]))
     func gcMatchesGo(trace: String) throws {
         let go = try ReportFacts.read(trace)
         let rows = try ReportHarness(trace).report("gc")
@@ -182,7 +190,8 @@ extension Dictionary where Key == String, Value == DatabaseValue {
 
     /// tasks and regions: per type count, complete count and latency percentiles equal Go's Summarizer; the
     /// slowest instances are the longest complete ones.
-    @Test(arguments: ReportFacts.fixtures("annotation"))
+    @Test(arguments: ReportFacts.fixtures("annotation")
+        + ReportFacts.goTestdata(["user_task_region_1_11_good", "user_task_region_1_19_good", "user_task_region_1_21_good"]))
     func tasksAndRegionsMatchGo(trace: String) throws {
         let go = try ReportFacts.read(trace)
         let harness = try ReportHarness(trace)
@@ -212,7 +221,7 @@ extension Dictionary where Key == String, Value == DatabaseValue {
 
     /// procs: running time per P equals the P state transitions of Go's reader; the share is over the run.
     @Test(arguments: ReportFacts.fixtures("gomaxprocs", versions: ["1.19", "1.21", "1.23", "1.27"])
-        + ReportFacts.fixtures("gc", versions: ["1.19", "1.26"]))
+        + ReportFacts.fixtures("gc", versions: ["1.19", "1.26"]) + ReportFacts.goTestdata(["stress_1_19_good"]))
     func procsMatchGo(trace: String) throws {
         let go = try ReportFacts.read(trace)
         let rows = try ReportHarness(trace).report("procs")
@@ -286,7 +295,7 @@ extension Dictionary where Key == String, Value == DatabaseValue {
     /// still in progress at the end of the trace, or already in progress at its start): those stacks may only
     /// have more time in the warehouse, and the run's total differs by at most their time.
     @Test(arguments: ReportFacts.fixtures("file", versions: ["1.19", "1.21", "1.23", "1.27"])
-        + ReportFacts.fixtures("tcp", versions: ["1.22", "1.27"]))
+        + ReportFacts.fixtures("tcp", versions: ["1.22", "1.27"]) + ReportFacts.goTestdata(["http_1_21_good"]))
     func syscallsMatchGoProfile(trace: String) throws {
         let harness = try ReportHarness(trace)
         let go = try Self.goSyscallProfile(trace, directory: harness.directory)
