@@ -75,9 +75,14 @@ import Testing
         // The real trace with its header claiming Go 1.10 ("go 1.10 trace\0\0\0"): an unsupported version.
         var oldVersion = goodBytes
         oldVersion.replaceSubrange(0..<16, with: Array("go 1.10 trace\u{0}\u{0}\u{0}".utf8))
+        var futureVersion = goodBytes
+        futureVersion.replaceSubrange(0..<16, with: Array("go 1.99 trace\u{0}\u{0}\u{0}".utf8))
+        // A v1 (Go 1.21) trace cut short: Go's v1 reader parses the whole file first and fails as a whole.
+        let v1 = try Data(contentsOf: packageRoot.appendingPathComponent("Tests/Fixtures/traces/go1.21/sleep.trace"))
         let inputs: [(String, Data?)] = [
             ("random.trace", noise), ("empty.trace", Data()), ("source.go", Data("package main\n\nfunc main() {}\n".utf8)),
-            ("old.trace", oldVersion), ("header-only.trace", goodBytes.prefix(16)), ("missing.trace", nil),
+            ("old.trace", oldVersion), ("future.trace", futureVersion), ("header-only.trace", goodBytes.prefix(16)),
+            ("v1-cut.trace", v1.prefix(v1.count * 2 / 3)), ("missing.trace", nil),
         ]
         for (name, contents) in inputs {
             let path = dir.path(name)

@@ -124,7 +124,111 @@ enum ProcessSupport {
         #expect(status != 0 && err.contains("run 1") && err.contains("--replace"), "\(err)")
     }
 
-    /// One ingest and several query processes at once: no "database is locked".
+    /// The warehouse's files, byte for byte (the database and any WAL or shared-memory file).
+    static func snapshot(_ db: String) throws -> [String: Data] {
+        var files: [String: Data] = [:]
+        for suffix in ["", "-wal", "-shm", "-journal"] where FileManager.default.fileExists(atPath: db + suffix) {
+            files[suffix] = try Data(contentsOf: URL(fileURLWithPath: db + suffix))
+        }
+        return files
+    }
+
+    /// Corrupt or wrong input into an existing warehouse, through the real binary: each gives one line on
+    /// stderr naming the file (with the byte offset when the problem is inside it), a non-zero exit, and the
+    /// warehouse byte for byte as it was.
+    @Test func badInputLeavesAnExistingWarehouseUnchanged() throws {
+        let good = try #require(BadInputTests.multiGeneration, "no fixture trace")
+        let root = packageRoot.appendingPathComponent("Tests/Fixtures/traces")
+        let v1 = root.appendingPathComponent("go1.21/sleep.trace").path
+        let dir = try TemporaryDirectory()
+        let db = dir.path("w.db")
+        let (status0, _, stderr0) = try ProcessSupport.run(["ingest", "--db", db, good])
+        #expect(status0 == 0, "\(stderr0)")
+        let before = try Self.snapshot(db)
+        #expect(before[""] != nil)
+
+        let goodBytes = try Data(contentsOf: URL(fileURLWithPath: good))
+        let v1Bytes = try Data(contentsOf: URL(fileURLWithPath: v1))
+        func header(_ text: String, _ body: Data) -> Data { Data(text.utf8) + Data([0, 0, 0]) + body.dropFirst(16) }
+        var noise = SystemRandomNumberGenerator()
+        // (file name, contents or nil for a missing path, whether the error must carry a byte offset)
+        let inputs: [(String, Data?, Bool)] = [
+            ("random.trace", Data((0..<4096).map { _ in UInt8.random(in: 0...255, using: &noise) }), true),
+            ("empty.trace", Data(), true),
+            ("main.go", Data("package main\n\nfunc main() {}\n".utf8), true),
+            ("go110.trace", header("go 1.10 trace", goodBytes), true),
+            ("go199.trace", header("go 1.99 trace", goodBytes), true),
+            // A v1 (Go 1.21) trace cut short: Go's v1 reader fails on it as a whole, so does the ingest.
+            ("v1-cut.trace", v1Bytes.prefix(v1Bytes.count * 2 / 3), true),
+            ("missing.trace", nil, false),
+        ]
+        var paths: [(String, Bool)] = []
+        for (name, contents, hasOffset) in inputs {
+            let path = dir.path(name)
+            if let contents { try contents.write(to: URL(fileURLWithPath: path)) }
+            paths.append((path, hasOffset))
+        }
+        let subdir = dir.path("a-directory")
+        try FileManager.default.createDirectory(atPath: subdir, withIntermediateDirectories: true)
+        paths.append((subdir, false))
+
+        for (path, hasOffset) in paths {
+            let (status, out, err) = try ProcessSupport.run(["ingest", "--db", db, path])
+            let name = (path as NSString).lastPathComponent
+            #expect(status != 0, "\(name) was accepted: \(out)")
+            let lines = err.split(separator: "\n", omittingEmptySubsequences: true)
+            #expect(lines.count == 1 && err.contains(path), "\(name): \(err)")
+            if hasOffset { #expect(err.contains("at byte "), "\(name): no byte offset in \(err)") }
+            #expect(try Self.snapshot(db) == before, "\(name) changed the warehouse")
+        }
+        // The unsupported versions say so.
+        let (_, _, err110) = try ProcessSupport.run(["ingest", "--db", db, dir.path("go110.trace")])
+        #expect(err110.contains("unsupported trace version go 1.10"), "\(err110)")
+        let (_, _, err199) = try ProcessSupport.run(["ingest", "--db", db, dir.path("go199.trace")])
+        #expect(err199.contains("unsupported trace version go 1.99"), "\(err199)")
+    }
+
+    /// A damaged generation after good ones (bytes overwritten in the middle, not a cut): exit 0 with a
+    /// warning naming the file, the run marked truncated with the lost bytes and time, the damage kept as an
+    /// ingest_issues row with its byte offset, and exactly the events Go reads before the damage ingested.
+    @Test func damagedGenerationAfterGoodOnes() throws {
+        let source = try #require(BadInputTests.multiGeneration, "no fixture trace")
+        let dir = try TemporaryDirectory()
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: source))
+        let at = bytes.count / 2
+        bytes.replaceSubrange(at..<(at + 48), with: [UInt8](repeating: 0xff, count: 48))
+        let damaged = dir.path("damaged.trace")
+        try bytes.write(to: URL(fileURLWithPath: damaged))
+
+        let db = dir.path("w.db")
+        let (status, _, err) = try ProcessSupport.run(["ingest", "--db", db, damaged])
+        #expect(status == 0, "\(err)")
+        #expect(err.contains("warning:") && err.contains(damaged), "\(err)")
+        let (_, out, _) = try ProcessSupport.run([
+            "query", "--db", db, "--format", "csv",
+            "SELECT truncated, lost_bytes > 0 AND lost_bytes < source_bytes, lost_start_ns = end_ns, event_count FROM runs",
+        ])
+        let row = out.split(separator: "\n").dropFirst().first.map { $0.split(separator: ",").map(String.init) } ?? []
+        #expect(row.prefix(3) == ["1", "1", "1"], "\(out)")
+        let (_, issues, _) = try ProcessSupport.run([
+            "query", "--db", db, "--format", "csv",
+            "SELECT severity, byte_offset >= \(at - 64) AND byte_offset <= \(at + 48) FROM ingest_issues",
+        ])
+        #expect(issues == "severity,byte_offset >= \(at - 64) AND byte_offset <= \(at + 48)\nerror,1\n", "\(issues)")
+
+        // The complete generations before the damage are ingested: as many events as Go reads before its error.
+        let env = ["GOTOOLCHAIN": "local", "GOFLAGS": "", "GOPROXY": "off"]
+        guard FileManager.default.isExecutableFile(atPath: GoSummary.goBinary) else {
+            if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("Go missing at \(GoSummary.goBinary)") }
+            return
+        }
+        let (goStatus, goOut, _) = try GoSummary.run(GoSummary.goBinary, ["tool", "trace", "-d=parsed", damaged], environment: env)
+        #expect(goStatus != 0, "Go reads the damaged trace without error")
+        let goEvents = goOut.split(separator: "\n").filter { $0.hasPrefix("M=") }.count
+        #expect(goEvents > 0 && row.count == 4 && row[3] == "\(goEvents)", "Go read \(goEvents) events; ours: \(out)")
+    }
+
+    /// One ingest and several query, runs and report processes at once: no "database is locked".
     @Test func queriesRunDuringAnIngest() throws {
         let busy = try ProcessSupport.busyTrace.get()
         let small = try #require(BadInputTests.multiGeneration, "no fixture trace")
@@ -142,6 +246,9 @@ enum ProcessSupport {
                 running.append(try ProcessSupport.start(["query", "--db", db, "--format", "csv", sql]))
             }
             running.append(try ProcessSupport.start(["runs", "--db", db]))
+            for report in ["gc", "procs"] {
+                running.append(try ProcessSupport.start(["report", "run", report, "--run", "1", "--db", db, "--format", "csv"]))
+            }
             for (process, out, err) in running {
                 let output = out.fileHandleForReading.readDataToEndOfFile()
                 let error = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
