@@ -17,28 +17,34 @@ WITH waits AS (
     WHERE s.run_id = :run_id AND s.state = 'runnable' AND s.reason <> 'syscall blocked at trace end'
       AND (coalesce(:function, '') = '' OR g.start_function = :function)
 ),
-scoped AS (
-    SELECT 'all' AS scope, NULL AS start_function, NULL AS is_system, d FROM waits
-    UNION ALL
-    SELECT 'group', start_function, is_system, d FROM waits
-),
+-- The overall ranking and the per-group one are separate windows (an unpartitioned sort is cheaper than one
+-- partition of a doubled row set); count and sum ride on the same window, so only the rows at a percentile's rank
+-- reach the grouping.
 ranked AS (
-    SELECT scope, start_function, is_system, d,
+    SELECT 'all' AS scope, NULL AS start_function, NULL AS is_system, d,
            row_number() OVER w AS rn,
-           count(*) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS n
-    FROM scoped
-    WINDOW w AS (PARTITION BY scope, start_function ORDER BY d)
+           count(*) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS n,
+           sum(d) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS total
+    FROM waits WINDOW w AS (ORDER BY d)
+    UNION ALL
+    SELECT 'group', start_function, is_system, d,
+           row_number() OVER w AS rn,
+           count(*) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS n,
+           sum(d) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS total
+    FROM waits WINDOW w AS (PARTITION BY start_function ORDER BY d)
 )
 SELECT coalesce(nullif(r.label, ''), r.run_id) AS run,
        k.scope, coalesce(k.start_function, '') AS start_function, k.is_system,
        k.waits, k.total_ns, k.p50_ns, k.p90_ns, k.p99_ns, k.max_ns
 FROM (
-    SELECT scope, start_function, is_system, count(*) AS waits, sum(d) AS total_ns,
-           min(CASE WHEN rn >= (50 * n + 99) / 100 THEN d END) AS p50_ns,
-           min(CASE WHEN rn >= (90 * n + 99) / 100 THEN d END) AS p90_ns,
-           min(CASE WHEN rn >= (99 * n + 99) / 100 THEN d END) AS p99_ns,
-           max(d) AS max_ns
-    FROM ranked GROUP BY scope, start_function
+    SELECT scope, start_function, is_system, max(n) AS waits, max(total) AS total_ns,
+           max(CASE WHEN rn = (50 * n + 99) / 100 THEN d END) AS p50_ns,
+           max(CASE WHEN rn = (90 * n + 99) / 100 THEN d END) AS p90_ns,
+           max(CASE WHEN rn = (99 * n + 99) / 100 THEN d END) AS p99_ns,
+           max(CASE WHEN rn = n THEN d END) AS max_ns
+    FROM ranked
+    WHERE rn IN ((50 * n + 99) / 100, (90 * n + 99) / 100, (99 * n + 99) / 100, n)
+    GROUP BY scope, start_function
 ) k
 JOIN runs r ON r.run_id = :run_id
 ORDER BY k.scope = 'group', k.total_ns DESC, k.start_function;
