@@ -45,6 +45,7 @@ type goroutine struct {
 	mutex   int64
 	rwmutex int64
 	frames  map[string]int64
+	byState map[string]int64
 }
 
 type output struct {
@@ -57,6 +58,8 @@ type output struct {
 	Share      float64
 	// User frame ("function:line") of the lock waits → ns.
 	Frames map[string]int64
+	// Latency by state: "runnable", "syscall", "waiting/<reason>" → ns.
+	ByState map[string]int64
 }
 
 // isStandardLibrary: the package path's first element has no dot, except package main.
@@ -95,10 +98,15 @@ func lockWait(stk trace.Stack) (isLock, isRW bool, userFrame string) {
 func (g *goroutine) account(until trace.Time) {
 	d := int64(until.Sub(g.since))
 	switch g.state {
-	case trace.GoRunnable, trace.GoSyscall:
+	case trace.GoRunnable:
 		g.latency += d
+		g.byState["runnable"] += d
+	case trace.GoSyscall:
+		g.latency += d
+		g.byState["syscall"] += d
 	case trace.GoWaiting:
 		g.latency += d
+		g.byState["waiting/"+g.reason] += d
 		if g.reason == "sync" {
 			if isLock, isRW, frame := lockWait(g.stack); isLock {
 				g.mutex += d
@@ -116,7 +124,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: mutexshare FILE")
 		os.Exit(2)
 	}
-	out := &output{File: os.Args[1], Frames: map[string]int64{}}
+	out := &output{File: os.Args[1], Frames: map[string]int64{}, ByState: map[string]int64{}}
 	f, err := os.Open(os.Args[1])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "mutexshare:", err)
@@ -155,7 +163,7 @@ func main() {
 			id := st.Resource.Goroutine()
 			g := gs[id]
 			if g == nil {
-				g = &goroutine{frames: map[string]int64{}, state: trace.GoNotExist}
+				g = &goroutine{frames: map[string]int64{}, byState: map[string]int64{}, state: trace.GoNotExist}
 				gs[id] = g
 			}
 			if old == trace.GoUndetermined {
@@ -186,6 +194,9 @@ func main() {
 		out.RWMutexNs += g.rwmutex
 		for k, v := range g.frames {
 			out.Frames[k] += v
+		}
+		for k, v := range g.byState {
+			out.ByState[k] += v
 		}
 	}
 	if out.LatencyNs > 0 {
