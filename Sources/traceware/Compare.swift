@@ -16,8 +16,9 @@ struct Compare: ParsableCommand {
             \(RunMetrics.definitions.filter(\.gated).map(\.name).joined(separator: ", ")), and the task \
             latencies) grew by more than PCT percent. A metric whose base is 0 has no percentage and never fails.
             --report NAME: that report's rows for both sides, paired on the report's text columns (in order \
-            where they repeat); every other column becomes COLUMN_base and COLUMN_head \
-            (the run column is dropped). --param passes the report's parameters.
+            where they repeat; --key COLUMNS to choose them; a report of one row per run simply pairs); \
+            every other column becomes COLUMN_base and COLUMN_head (the run column is dropped). --param \
+            passes the report's parameters.
             """)
 
     @Argument(help: "The base build: a run id or a label.") var base: String
@@ -25,6 +26,10 @@ struct Compare: ParsableCommand {
     @Option(help: "Show this report's rows side by side instead of the metrics.") var report: String?
     @Option(name: .customLong("param"), help: "A parameter of --report as KEY=VALUE (repeatable).")
     var params: [String] = []
+    @Option(
+        name: .customLong("key"),
+        help: "For --report: pair rows on these columns (comma-separated) instead of the report's text columns.")
+    var key: String?
     @Option(help: "A directory of extra or edited reports (*.sql with the report header), for --report.")
     var queriesDir: String?
     @Option(
@@ -36,7 +41,7 @@ struct Compare: ParsableCommand {
 
     func validate() throws {
         if let failAbove, !(failAbove >= 0) { throw ValidationError("--fail-above expects a percentage >= 0") }
-        if report == nil && !params.isEmpty { throw ValidationError("--param needs --report") }
+        if report == nil && (!params.isEmpty || key != nil) { throw ValidationError("--param and --key need --report") }
         _ = try parsedParameters()
     }
 
@@ -66,7 +71,9 @@ struct Compare: ParsableCommand {
                 let found = try ReportCatalog.find(report, db: db, queriesDirectory: queriesDir)
                 try ReportRunner.checkParameters(parameters, for: found)
                 let (columns, rows) = try RunComparison.report(
-                    found, base: baseRuns, head: headRuns, parameters: parameters, on: db)
+                    found, base: baseRuns, head: headRuns, parameters: parameters,
+                    keyColumns: key.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } },
+                    on: db)
                 printer.print(columns: columns, rows: rows)
             } else {
                 let rows = try RunComparison.metrics(base: baseRuns, head: headRuns, on: db)

@@ -236,6 +236,21 @@ import Testing
         (s, text, e) = try ProcessSupport.run(
             ["compare", "--db", db, "abase", "ahead", "--report", "tasks", "--param", "top=1", "--format", "csv"])
         #expect(s == 0 && text.hasPrefix("kind,name,instances_base,instances_head"), "\(e) \(text.prefix(100))")
+        // A report of one row per run (mutex-share) pairs its rows although their text columns differ.
+        (s, text, e) = try ProcessSupport.run(["compare", "--db", db, "base", "head", "--report", "mutex-share", "--format", "json"])
+        try #require(s == 0, "\(e)")
+        let shares = try Self.json(text)
+        #expect(shares.count == 1, "\(shares)")
+        if let row = shares.first {
+            #expect(abs((Self.number(row["share_base"]) ?? -1) - (try MutexShareOracle.share(baseTrace))) <= 0.001)
+            #expect(abs((Self.number(row["share_head"]) ?? -1) - (try MutexShareOracle.share(headTrace))) <= 0.001)
+        }
+        // --key chooses the pairing columns; an unknown one is an error naming the columns.
+        (s, text, e) = try ProcessSupport.run(
+            ["compare", "--db", db, "base", "head", "--report", "procs", "--key", "proc_id", "--format", "csv"])
+        #expect(s == 0 && text.hasPrefix("proc_id,running_ns_base,running_ns_head,"), "\(e) \(text.prefix(80))")
+        (s, _, e) = try ProcessSupport.run(["compare", "--db", db, "base", "head", "--report", "procs", "--key", "nope"])
+        #expect(s == 1 && e.contains("nope") && e.contains("running_ns"), "\(e)")
         (s, _, e) = try ProcessSupport.run(["compare", "--db", db, "base", "head", "--report", "gc", "--param", "nope=1"])
         #expect(s == 1 && e.contains("nope"), "\(e)")
     }

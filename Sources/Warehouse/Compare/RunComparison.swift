@@ -72,14 +72,16 @@ public enum RunComparison {
 
     // MARK: --report
 
-    /// A report's rows for both sides, paired. Columns whose values are all text (other than `run`) form the
-    /// key; rows with equal keys pair in order (the first with the first, ...), so a report without text columns
-    /// pairs by position. Every other column becomes two, `<column>_base` and `<column>_head`. With several runs
-    /// on a side, each cell is the median over the runs that have that row (non-numbers: the first run's).
+    /// A report's rows for both sides, paired on key columns: `keyColumns` when given, else the columns whose
+    /// values are all text (other than `run`), except for a report of one row per run (mutex-share), whose rows
+    /// simply pair. Rows with equal keys pair in order (the first with the first, ...), so a report without key
+    /// columns pairs by position. Every other column becomes two, `<column>_base` and `<column>_head`. With several
+    /// runs on a side, each cell is the median over the runs that have that row (non-numbers: the first run's).
     /// Rows present on one side only have NULLs on the other. Column kinds are decided by the values: when neither
     /// side has a row, every column is shown as a pair.
     public static func report(
-        _ report: Report, base: [Int64], head: [Int64], parameters: [String: String], on db: Database
+        _ report: Report, base: [Int64], head: [Int64], parameters: [String: String], keyColumns: [String]? = nil,
+        on db: Database
     ) throws -> (columns: [String], rows: [[DatabaseValue]]) {
         var columns: [String]?
         var sides: [[[DatabaseValue]]] = [[], []]  // rows of every run: side 0 base, 1 head
@@ -97,10 +99,26 @@ public enum RunComparison {
         }
         guard let columns else { return ([], []) }
         let all = sides[0] + sides[1]
-        let keyIndexes = columns.indices.filter { index in
-            columns[index] != "run"
-                && all.contains { if case .text = $0[index] { return true } else { return false } }
-                && all.allSatisfy { if case .text = $0[index] { return true } else { return $0[index] == .null } }
+        let oneRowPerRun = (0..<2).allSatisfy { side in
+            Set(runOf[side]).count == runOf[side].count
+        }
+        let keyIndexes: [Int]
+        if let keyColumns {
+            keyIndexes = try keyColumns.map { name in
+                guard let index = columns.firstIndex(of: name) else {
+                    throw ReportError(
+                        "report \(report.name) has no column \(name); its columns: \(columns.joined(separator: ", "))")
+                }
+                return index
+            }
+        } else if oneRowPerRun {
+            keyIndexes = []
+        } else {
+            keyIndexes = columns.indices.filter { index in
+                columns[index] != "run"
+                    && all.contains { if case .text = $0[index] { return true } else { return false } }
+                    && all.allSatisfy { if case .text = $0[index] { return true } else { return $0[index] == .null } }
+            }
         }
         let valueIndexes = columns.indices.filter { !keyIndexes.contains($0) && columns[$0] != "run" }
 
