@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 // Port of Go 1.27.3 src/internal/trace/reader.go: the public trace reader. It streams a trace one
 // generation at a time (plus, before Go 1.26, the first batch of the next one), validating it and
 // producing events in Go's order.
@@ -33,6 +41,10 @@ public final class Reader {
             }
             curTable = gen?.table
             curFreq = gen?.table.freq ?? Frequency()
+            if let gen {
+                lastGoodFreq = gen.table.freq
+                lastGoodGen = gen.gen
+            }
             curGenNumber = gen?.gen ?? 0
         }
     }
@@ -40,6 +52,13 @@ public final class Reader {
     @exclusivity(unchecked) private var curStore: UnsafePointer<UInt8>?
     @exclusivity(unchecked) private unowned(unsafe) var curTable: EvTable? = nil
     @exclusivity(unchecked) private var curFreq = Frequency()
+    /// The frequency of the last generation installed (kept after an error, for `lostTailEndTime`).
+    private var lastGoodFreq = Frequency()
+    private var lastGoodGen: UInt64 = 0
+    /// Where the generation being read (or last read) begins, and the time of its batch that was spilled
+    /// into the previous read: where `lostTailEndTime` starts looking.
+    private var tailStart: Int64 = 0
+    private var tailSpillTime: Timestamp? = nil
     @exclusivity(unchecked) private var curGenNumber: UInt64 = 0
     /// File offset of the event last advanced through the ordering (where queued events come from).
     @exclusivity(unchecked) private var lastEventOffset: Int64? = nil
@@ -132,6 +151,26 @@ public final class Reader {
         }
     }
 
+    /// For a trace that failed after good generations: the latest batch time in the part not delivered (from
+    /// the start of the failed generation up to the first malformed batch header), converted as Go converts times: raw ticks times the
+    /// last good generation's frequency. A batch header holds the time its batch began, so this is a lower
+    /// bound of where the lost data ends. Nil for v1 traces, when nothing failed, or when no time later than
+    /// the last event is found. Reads only batch headers, and only when called.
+    public func lostTailEndTime() -> Time? {
+        guard failed != nil, !version.isLegacy, lastGoodFreq.value > 0 else { return nil }
+        let fd = open(path, O_RDONLY)
+        if fd < 0 { return nil }
+        defer { close(fd) }
+        var tail = TailHeaders(fd: fd, offset: tailStart, minGen: lastGoodGen)
+        var latest: Timestamp? = tailSpillTime
+        while let ts = tail.nextBatchTime() {
+            latest = max(latest ?? 0, ts)
+        }
+        guard let latest else { return nil }
+        let t = lastGoodFreq.mul(latest)
+        return t > lastTs ? t : nil
+    }
+
     private func sync(_ table: EvTable?, _ ts: Time) -> Event {
         syncs += 1
         validBytes = r.offset
@@ -167,6 +206,7 @@ public final class Reader {
                 throw readGenErr
             }
             let g: Generation?
+            tailStart = r.offset
             do {
                 g = try readGeneration(r, version, reuse: gen?.store)
             } catch {
@@ -280,6 +320,8 @@ public final class Reader {
         // Read the next generation. Go assigns (gen, spill, spillErr) from the call, so a hard error
         // becomes spillErr too: a Sync is emitted first and the error on the next call.
         let g: Generation?
+        tailStart = r.offset
+        tailSpillTime = spill?.batch.time
         do {
             let (ng, ns, se) = try readGenerationWithSpill(r, spill, version, reuse: gen?.store)
             g = ng
@@ -395,4 +437,66 @@ private func validateTableIDs(_ e: Event) -> TraceError? {
 
 private func invalidID(_ what: String, _ id: UInt64, _ typ: Tracev2.EventType) -> TraceError {
     TraceError("found invalid \(what) ID \(id) for event \(Tracev2.spec(typ)?.name ?? "")")
+}
+
+/// Walks the batch headers of a trace's tail with pread (Go's readBatch framing), for `lostTailEndTime`.
+private struct TailHeaders {
+    let fd: Int32
+    var offset: Int64
+    /// Batches of earlier generations than this are not part of the lost tail: a header claiming one is
+    /// damage, and ends the walk.
+    let minGen: UInt64
+    private var window = [UInt8](repeating: 0, count: 1 << 16)
+    private var windowStart: Int64 = 0
+    private var windowCount = 0
+
+    init(fd: Int32, offset: Int64, minGen: UInt64) {
+        self.fd = fd
+        self.offset = offset
+        self.minGen = minGen
+    }
+
+    private mutating func byte() -> UInt8? {
+        if offset < windowStart || offset >= windowStart + Int64(windowCount) {
+            let n = window.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(offset)) }
+            guard n > 0 else { return nil }
+            windowStart = offset
+            windowCount = n
+        }
+        let b = window[Int(offset - windowStart)]
+        offset += 1
+        return b
+    }
+
+    private mutating func uvarint() -> UInt64? {
+        var x: UInt64 = 0
+        var s: UInt64 = 0
+        for i in 0..<10 {
+            guard let b = byte() else { return nil }
+            if b < 0x80 {
+                if i == 9 && b > 1 { return nil }
+                return x | (UInt64(b) &<< s)
+            }
+            x |= UInt64(b & 0x7f) &<< s
+            s += 7
+        }
+        return nil
+    }
+
+    /// The next batch's header time; nil at the end of the file or at the first malformed header. A batch
+    /// whose data is cut short still yields its time (the header was written), and ends the walk.
+    mutating func nextBatchTime() -> Timestamp? {
+        while true {
+            guard let b = byte() else { return nil }
+            let typ = Tracev2.EventType(b)
+            if typ == Tracev2.evEndOfGeneration { continue }
+            guard typ == Tracev2.evEventBatch || typ == Tracev2.evExperimentalBatch else { return nil }
+            if typ == Tracev2.evExperimentalBatch { guard byte() != nil else { return nil } }
+            guard let gen = uvarint(), gen >= minGen, uvarint() != nil, let ts = uvarint(), let size = uvarint(),
+                size <= Tracev2.maxBatchSize
+            else { return nil }
+            offset += Int64(size)
+            return ts
+        }
+    }
 }

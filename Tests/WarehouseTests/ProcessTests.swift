@@ -108,6 +108,12 @@ enum ProcessSupport {
         #expect(out.hasPrefix("run 1: go1."), "\(out)")
         (status, out, _) = try ProcessSupport.run(["query", "--db", db, "--format", "csv", "SELECT truncated FROM runs"])
         #expect(out == "truncated\n1\n")
+        // The cut generation's batch headers give the lost time range an end.
+        (status, out, _) = try ProcessSupport.run([
+            "query", "--db", db, "--format", "csv",
+            "SELECT lost_bytes > 0, lost_start_ns = end_ns, lost_end_ns > lost_start_ns FROM runs",
+        ])
+        #expect(out.hasSuffix("\n1,1,1\n"), "\(out)")
 
         let noise = dir.path("noise.trace")
         try Data((0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 7919) }).write(to: URL(fileURLWithPath: noise))
@@ -226,6 +232,22 @@ enum ProcessSupport {
         #expect(goStatus != 0, "Go reads the damaged trace without error")
         let goEvents = goOut.split(separator: "\n").filter { $0.hasPrefix("M=") }.count
         #expect(goEvents > 0 && row.count == 4 && row[3] == "\(goEvents)", "Go read \(goEvents) events; ours: \(out)")
+
+        // The lost time range ends after it starts and within the undamaged trace's span as Go reads it (last
+        // event time minus the first Sync's time; batch headers can be a little later than the last event).
+        let (_, whole, _) = try GoSummary.run(GoSummary.goBinary, ["tool", "trace", "-d=parsed", source], environment: env)
+        func time(_ line: Substring) -> Int64? {
+            guard let r = line.range(of: " Time=") else { return nil }
+            return Int64(line[r.upperBound...].prefix { $0.isNumber })
+        }
+        let events = whole.split(separator: "\n").filter { $0.hasPrefix("M=") }
+        let span = try #require(events.last.flatMap(time)) - (try #require(events.first.flatMap(time)))
+        let (_, lost, _) = try ProcessSupport.run([
+            "query", "--db", db, "--format", "csv", "SELECT lost_start_ns, lost_end_ns FROM runs",
+        ])
+        let range = lost.split(separator: "\n").dropFirst().first.map { $0.split(separator: ",").compactMap { Int64($0) } } ?? []
+        #expect(range.count == 2 && range[0] < range[1] && range[1] <= span + span / 1000,
+                "lost range \(range) vs the whole trace's span \(span)")
     }
 
     /// One ingest and several query, runs and report processes at once: no "database is locked".

@@ -55,7 +55,8 @@ struct ReaderStream: TraceEventStream {
             // include a read-ahead of the damaged generation, so the damage offset bounds it.
             let good = min(reader.validBytes, error.offset ?? reader.validBytes)
             damage = TraceDamage(
-                byteOffset: error.offset ?? good, lostBytes: max(0, fileBytes - good), message: error.message)
+                byteOffset: error.offset ?? good, lostBytes: max(0, fileBytes - good), message: error.message,
+                lostEndTime: reader.lostTailEndTime()?.rawValue)
             return nil
         }
     }

@@ -17,11 +17,14 @@ public struct TraceDamage: Sendable {
     public var byteOffset: Int64
     public var lostBytes: Int64
     public var message: String
+    /// The latest trace time (Go's Time, not yet relative to the run) seen in the lost part, when known.
+    public var lostEndTime: Int64?
 
-    public init(byteOffset: Int64, lostBytes: Int64, message: String) {
+    public init(byteOffset: Int64, lostBytes: Int64, message: String, lostEndTime: Int64? = nil) {
         self.byteOffset = byteOffset
         self.lostBytes = lostBytes
         self.message = message
+        self.lostEndTime = lostEndTime
     }
 }
 
@@ -53,6 +56,7 @@ public struct EventStreamRowSource: TraceRowSource {
             facts.truncated = true
             facts.lostBytes = damage.lostBytes
             facts.lostStartNs = facts.endNs
+            facts.lostEndNs = damage.lostEndTime.map { $0 &- facts.clockOrigin }
             try writer.insertIssue(
                 severity: .error, message: damage.message, byteOffset: damage.byteOffset, tsNs: facts.endNs)
         }
