@@ -156,6 +156,16 @@ import Testing
             checked += 1
         }
         #expect(checked >= 10)
+        // --report on such a label: each cell is the median over the runs.
+        let (s2, text, e2) = try ProcessSupport.run(
+            ["compare", "--db", db, "base", "repeated", "--report", "sched-latency", "--format", "json"])
+        try #require(s2 == 0, "\(e2)")
+        let overall = try #require(try Self.json(text).first { $0["scope"] as? String == "all" })
+        let facts = try runs.map { try ReportFacts.read($0).Sched }
+        for (column, pick) in [("waits_head", { (s: ReportFacts.Stats) in Double(s.Count) }), ("p99_ns_head", { Double($0.P99) })] {
+            let values = facts.map(pick).sorted()
+            #expect(Self.number(overall[column]) == values[1], "\(column): \(overall[column] as Any) vs Go \(values)")
+        }
         // The median of an even count is the mean of the middle two.
         #expect(RunComparison.median([4, 1, 3, 2]) == 2.5 && RunComparison.median([5]) == 5 && RunComparison.median([]) == nil)
     }

@@ -196,11 +196,13 @@ public enum RunComparison {
         return (low, high)
     }
 
+    /// One cell over a side's runs: the median of the numbers (NULLs left out), else the first run's value.
     static func combine(_ values: [DatabaseValue]) -> DatabaseValue {
-        let numbers = values.compactMap(RunMetrics.number)
-        if numbers.count == values.count, let m = median(numbers) {
+        let present = values.filter { $0 != .null }
+        let numbers = present.compactMap(RunMetrics.number)
+        if numbers.count == present.count, let m = median(numbers) {
             // Keep integers integer (a median of integers can be a half).
-            if values.allSatisfy({ if case .integer = $0 { return true } else { return false } }), m == m.rounded() {
+            if present.allSatisfy({ if case .integer = $0 { return true } else { return false } }), m == m.rounded() {
                 return .integer(Int64(m))
             }
             return .real(m)
