@@ -14,6 +14,22 @@ enum GoSummary {
         var totals: [String: Int64]
         /// Goroutine id → Go's GoroutineSummary.Name (the root frame of its stacks).
         var names: [String: String]
+        /// Each goroutine's statistics, in goroutine id order.
+        var goroutineStats: [Goroutine] = []
+    }
+
+    /// One GoroutineSummary as scripts/gotools/summary prints it (ns).
+    struct Goroutine: Decodable, Sendable {
+        var ID: Int64
+        var Name: String
+        var ExecTime: Int64
+        var SchedWaitTime: Int64
+        var SyscallTime: Int64
+        var SyscallBlockTime: Int64
+        var BlockTimeByReason: [String: Int64]
+        var RangeTime: [String: Int64]
+        var TotalTime: Int64
+        var UnknownTime: Int64
     }
 
     /// The JSON of scripts/gotools/summary (the parts used here).
@@ -26,12 +42,8 @@ enum GoSummary {
             var SyscallBlockTime: Int64
             var BlockTimeByReason: [String: Int64]
         }
-        struct Goroutine: Decodable {
-            var ID: Int64
-            var Name: String
-        }
         var Totals: Totals
-        var Goroutines: [Goroutine]?
+        var Goroutines: [GoSummary.Goroutine]?
     }
 
     struct Failure: Error, CustomStringConvertible {
@@ -74,7 +86,9 @@ enum GoSummary {
         for (reason, d) in output.Totals.BlockTimeByReason { totals["waiting/" + reason] = d }
         var names: [String: String] = [:]
         for g in output.Goroutines ?? [] { names[String(g.ID)] = g.Name }
-        return Result(goroutines: output.Totals.Goroutines, totals: totals, names: names)
+        return Result(
+            goroutines: output.Totals.Goroutines, totals: totals, names: names,
+            goroutineStats: output.Goroutines ?? [])
     }
 
     static func run(_ executable: String, _ arguments: [String], directory: String? = nil, environment: [String: String] = [:])
