@@ -42,16 +42,42 @@ public func fuzzTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int3
 }
 
 /// Reads every event of the trace at `path`, to the end or the first error (errors are expected: most inputs
-/// are not valid traces), through `ParsedDump.run`: the code of `traceware dump`, which also renders every event
-/// in Go's text form and so walks every argument, stack and string the event refers to.
+/// are not valid traces), as `traceware dump` (ParsedDump) and the ingest do: each event is rendered in Go's text
+/// form, which walks every argument, stack and string it refers to; after an error, the ingest's follow-ups run
+/// too (the loss figures and `lostTailEndTime`, which walks the unread tail's batch headers).
 @inline(never)
 func readAll(path: String) {
     var sink = 0
-    let result = ParsedDump.run(path: path, chunkSize: 1 << 16) { sink &+= $0.count }
-    sink &+= result.events
-    if let error = result.error { sink &+= error.description.utf8.count }
-    _ = result.lossDescription
-    blackHole(sink)
+    var text: [UInt8] = []
+    text.reserveCapacity(1 << 16)
+    var reader: Reader? = nil
+    var result = ParsedDumpResult()
+    do {
+        let r = try Reader(path: path)
+        reader = r
+        var stacks = StackTextCache()
+        while let event = try r.readEvent() {
+            result.events += 1
+            if event.kind == .sync {
+                result.syncs += 1
+                result.validBytes = r.validBytes
+            }
+            event.appendText(to: &text, stackCache: &stacks)
+            if text.count >= 1 << 16 {
+                sink &+= text.count
+                text.removeAll(keepingCapacity: true)
+            }
+        }
+    } catch let error as TraceError {
+        result.error = error
+        result.fileSize = 1 << 20
+        sink &+= error.description.utf8.count
+        sink &+= result.lossDescription?.utf8.count ?? 0
+        if let t = reader?.lostTailEndTime() { sink &+= Int(truncatingIfNeeded: t.rawValue) }
+    } catch {
+        sink &+= 1
+    }
+    blackHole(sink &+ text.count)
 }
 
 @inline(never) func blackHole(_ x: Int) { if x == -1 { print(x) } }
