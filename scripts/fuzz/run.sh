@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the GoTrace libFuzzer binary (scripts/fuzz/build.sh) for a bounded time; exits non-zero if it finds a
-# crash, a hang (> FUZZ_TIMEOUT s for one input) or an out-of-memory input. Crashing inputs land in
+# crash, a hang (> FUZZ_TIMEOUT s for one input) or an out-of-memory input (RSS over 1.5 GB, or one allocation
+# over 512 MB: inputs are at most 64 KiB, so either means memory driven by a number in the input). Crashing inputs land in
 # .build-fuzz/artifacts/ (crash-*, timeout-*, oom-*).
 #
 # Usage: scripts/fuzz/run.sh [SECONDS]   (default 60; 0 = no limit)
@@ -50,7 +51,7 @@ for f in Tests/Fixtures/fuzz/*; do
 done
 echo "fuzz: $(ls "$seeds" | wc -l) seeds, corpus $(ls "$dir/corpus" | wc -l) inputs, ${seconds}s, jobs ${FUZZ_JOBS:-1}"
 
-args=(-max_total_time="$seconds" -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 -max_len="${FUZZ_MAX_LEN:-65536}"
+args=(-max_total_time="$seconds" -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=1536 -malloc_limit_mb=512 -max_len="${FUZZ_MAX_LEN:-65536}"
   -dict=scripts/fuzz/trace.dict -artifact_prefix="$dir/artifacts/" -print_final_stats=1)
 if [ "${FUZZ_JOBS:-1}" -gt 1 ]; then
   # -fork runs the jobs as child processes merging into one corpus; -ignore_crashes=0 stops at the first crash.

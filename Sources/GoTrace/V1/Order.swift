@@ -139,6 +139,13 @@ extension V1 {
 
         init(limit: UInt64) { self.limit = limit }
 
+        /// A limit for goroutine IDs in a trace of `events` events: up to 2^24, but no more than a few per event,
+        /// so that one huge ID in a small (damaged) trace can't make the array take gigabytes. Higher IDs (a
+        /// long-lived program's) still work, through the Dictionary.
+        static func goroutineLimit(events: Int) -> UInt64 {
+            Swift.min(1 << 24, UInt64(Swift.max(events, 0)) &* 4 &+ 4096)
+        }
+
         subscript(key: UInt64) -> Value? {
             @inline(__always) get {
                 if key < UInt64(dense.count) { return dense[Int(key)] }

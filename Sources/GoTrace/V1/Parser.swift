@@ -825,7 +825,7 @@ extension V1.Parser {
         var events: [Event] = []
         events.reserveCapacity(total)
 
-        var gs = V1.DenseMap<V1.GState>(limit: 1 << 24)
+        var gs = V1.DenseMap<V1.GState>(limit: V1.DenseMap<V1.GState>.goroutineLimit(events: total))
         var frontier = V1.OrderEventList()
         var available = Array(procs.indices)
 
@@ -938,7 +938,7 @@ extension V1.Parser {
             var g: UInt64 = 0
             var evSweep = -1
         }
-        var gs = V1.DenseMap<GDesc>(limit: 1 << 24)
+        var gs = V1.DenseMap<GDesc>(limit: V1.DenseMap<GDesc>.goroutineLimit(events: events.count))
         gs[0] = GDesc(state: .running)
         var ps = V1.DenseMap<PDesc>(limit: 1 << 12)
         var tasks: [UInt64: Int] = [:]  // task id to task creation event
