@@ -16,27 +16,37 @@ public final class EventRows {
         var first: Int64
         var last: Int64
     }
-    /// First and last time each P / thread id appears. Every event touches both, so small ids (all of them
-    /// in practice) live in arrays; others fall back to a dictionary.
+    /// First and last time each P / thread id appears. Every event touches both, so small ids (P ids) live in
+    /// an array; others (thread ids are OS thread ids since Go 1.22) in a dictionary of slots, with the last
+    /// one used remembered: consecutive events come from one thread's batch, so most lookups hash nothing.
     private struct SeenTable {
         var small: [Seen?] = []
-        var large: [Int64: Seen] = [:]
+        var largeSlots: [Int64: Int] = [:]
+        var large: [(id: Int64, seen: Seen)] = []
+        var lastLarge = -1
 
         @inline(__always) mutating func see(_ id: Int64, _ t: Int64) {
             if id >= 0 && id < 4096 {
                 let i = Int(id)
                 if i >= small.count { small.append(contentsOf: repeatElement(nil, count: i + 1 - small.count)) }
                 if small[i] == nil { small[i] = Seen(first: t, last: t) } else { small[i]?.last = t }
-            } else if large[id] == nil {
-                large[id] = Seen(first: t, last: t)
+                return
+            }
+            if lastLarge >= 0 && large[lastLarge].id == id {
+                large[lastLarge].seen.last = t
+            } else if let slot = largeSlots[id] {
+                large[slot].seen.last = t
+                lastLarge = slot
             } else {
-                large[id]?.last = t
+                lastLarge = large.count
+                largeSlots[id] = lastLarge
+                large.append((id, Seen(first: t, last: t)))
             }
         }
 
         var sorted: [(Int64, Seen)] {
             var all: [(Int64, Seen)] = small.enumerated().compactMap { i, seen in seen.map { (Int64(i), $0) } }
-            all += large.map { ($0.key, $0.value) }
+            all += large.map { ($0.id, $0.seen) }
             return all.sorted { $0.0 < $1.0 }
         }
     }

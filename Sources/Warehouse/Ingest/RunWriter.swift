@@ -92,8 +92,12 @@ public final class RunWriter {
     private var frameIDs: [StackFrame: Int64] = [:]
     private var stackIDs: [[Int64]: Int64] = [:]
     /// Per-generation cache from the trace's own stack id to the warehouse stack id (cleared on a new
-    /// generation, where the trace's ids start over).
-    private var generationStackIDs: [UInt64: Int64?] = [:]
+    /// generation, where the trace's ids start over). The trace numbers its stacks densely from 1, so an array
+    /// indexed by the trace id (0: not seen yet, -1: no frames, else the warehouse id) serves nearly every
+    /// lookup without hashing; ids beyond it fall back to a dictionary.
+    private var generationStackIDs: [Int64] = []
+    private var generationStackIDsLarge: [UInt64: Int64?] = [:]
+    private static let denseStackIDs: UInt64 = 1 << 16
 
     private let pipeline: RowPipeline
     private var batch = RowBatch(reservingRows: RowPipeline.rowsPerBatch)
@@ -280,14 +284,30 @@ public final class RunWriter {
     // MARK: Stacks
 
     /// Forgets the per-generation stack cache: call when the reader starts a new generation.
-    public func beginGeneration() { generationStackIDs.removeAll(keepingCapacity: true) }
+    public func beginGeneration() {
+        generationStackIDs.removeAll(keepingCapacity: true)
+        generationStackIDsLarge.removeAll(keepingCapacity: true)
+    }
 
     /// The warehouse stack id for a trace stack, computing its frames only the first time the trace id is
     /// seen in this generation. nil for an empty stack.
     public func stackID(traceStackID: UInt64, frames: () throws -> [StackFrame]) throws -> Int64? {
-        if let known = generationStackIDs[traceStackID] { return known }
+        guard traceStackID < Self.denseStackIDs else {
+            if let known = generationStackIDsLarge[traceStackID] { return known }
+            let id = try stackID(frames: try frames())
+            generationStackIDsLarge[traceStackID] = id
+            return id
+        }
+        let slot = Int(traceStackID)
+        if slot < generationStackIDs.count {
+            let known = generationStackIDs[slot]
+            if known > 0 { return known }
+            if known < 0 { return nil }
+        } else {
+            generationStackIDs.append(contentsOf: repeatElement(0, count: slot + 1 - generationStackIDs.count))
+        }
         let id = try stackID(frames: try frames())
-        generationStackIDs[traceStackID] = id
+        generationStackIDs[slot] = id ?? -1
         return id
     }
 
