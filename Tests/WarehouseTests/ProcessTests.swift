@@ -250,6 +250,34 @@ enum ProcessSupport {
                 "lost range \(range) vs the whole trace's span \(span)")
     }
 
+    /// `traceware query` is read-only: writes, schema changes, ATTACH, load_extension and writing PRAGMAs are
+    /// refused with one clear line and a non-zero exit, and the warehouse's files stay byte for byte as they were.
+    @Test func queryRefusesWrites() throws {
+        let good = try #require(BadInputTests.multiGeneration, "no fixture trace")
+        let dir = try TemporaryDirectory()
+        let db = dir.path("w.db")
+        var (status, _, err) = try ProcessSupport.run(["ingest", "--db", db, good])
+        #expect(status == 0, "\(err)")
+        // A first read leaves whatever files a reader leaves (the WAL index); the snapshot is taken after it.
+        (status, _, err) = try ProcessSupport.run(["query", "--db", db, "SELECT count(*) FROM runs"])
+        #expect(status == 0, "\(err)")
+        let before = try Self.snapshot(db)
+        let statements = [
+            "DELETE FROM runs", "INSERT INTO runs(run_id) VALUES (99)", "UPDATE runs SET label = 'x'",
+            "CREATE TABLE t(x)", "DROP TABLE runs", "SELECT 1; DROP TABLE runs", "VACUUM",
+            "ATTACH DATABASE '\(dir.path("other.db"))' AS other", "SELECT load_extension('libm.so.6')",
+            "PRAGMA user_version = 5", "PRAGMA journal_mode = DELETE",
+        ]
+        for sql in statements {
+            (status, _, err) = try ProcessSupport.run(["query", "--db", db, sql])
+            #expect(status != 0, "\(sql) was run")
+            let lines = err.split(separator: "\n", omittingEmptySubsequences: true)
+            #expect(lines.count == 1 && err.contains("refused") && err.contains("read-only"), "\(sql): \(err)")
+            #expect(try Self.snapshot(db) == before, "\(sql) changed the warehouse")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir.path("other.db")), "ATTACH created a database")
+    }
+
     /// One ingest and several query, runs and report processes at once: no "database is locked".
     @Test func queriesRunDuringAnIngest() throws {
         let busy = try ProcessSupport.busyTrace.get()
