@@ -61,6 +61,8 @@ ingest() { # ingest TRACE: into a fresh warehouse each run; its size goes to $wo
   { stat -c %s "$work/w.db"; stat -c %s "$work/w.db-wal" 2>/dev/null || true; } | awk '{ n += $1 } END { print n }' >"$work/db.bytes"
 }
 
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+load_before=$(loadavg)
 summary=()
 for t in "${traces[@]}"; do
   bytes=$(stat -c %s "$t")
@@ -103,5 +105,5 @@ for t in "${traces[@]}"; do
     $((trss / 1024)) $((grss / 1024)) "$(ratio "$db" "$bytes")")")
 done
 echo
-echo "summary (traceware / go, median of $reps; RSS is the max):"
+echo "summary (traceware / go, median of $reps; RSS is the max; load average before $load_before, after $(loadavg)):"
 for line in "${summary[@]}"; do echo "$line"; done

@@ -113,7 +113,9 @@ public final class EventRows {
         lastTs = t
         facts.eventCount += 1
         // Goroutine intervals first: they see the sync (and the stack-cache reset) before anyone else.
-        try goroutines.consume(ev)
+        // The transition is built once (its reason and stack are looked up in the generation's tables).
+        let transition = ev.kind == .stateTransition ? ev.stateTransition : nil
+        try goroutines.consume(ev, transition)
 
         if let p = Self.id(ev.proc.rawValue) { procsSeen.see(p, t) }
         if let m = Self.id(ev.thread.rawValue) { threadsSeen.see(m, t) }
@@ -201,7 +203,7 @@ public final class EventRows {
                 }
             }
         case .stateTransition:
-            if let st = ev.stateTransition, st.resource.kind == .proc, st.oldState != st.newState {
+            if let st = transition, st.resource.kind == .proc, st.oldState != st.newState {
                 let p = st.resource.rawID
                 procsSeen.see(p, t)
                 try closeProcState(p, at: t)

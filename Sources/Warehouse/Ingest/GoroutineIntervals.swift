@@ -68,7 +68,8 @@ final class GoroutineIntervals {
 
     private func nonNegative(_ id: Int64) -> Int64? { id >= 0 ? id : nil }
 
-    func consume(_ ev: Event) throws {
+    /// `transition` is `ev.stateTransition` for a state transition event (the caller has built it already).
+    func consume(_ ev: Event, _ transition: StateTransition?) throws {
         if origin == nil {
             origin = ev.time.rawValue
             syncTs = 0
@@ -82,7 +83,7 @@ final class GoroutineIntervals {
             // A new generation: the trace's stack ids start over.
             writer.beginGeneration()
         case .stateTransition:
-            guard let st = ev.stateTransition else { return }
+            guard let st = transition else { return }
             switch st.resource.kind {
             case .goroutine:
                 try goroutineTransition(ev, st, t)

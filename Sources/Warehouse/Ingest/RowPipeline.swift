@@ -162,7 +162,8 @@ struct RowBatch: Sendable {
     fileprivate var values: [DatabaseValue] = []
     private(set) var rows = 0
 
-    init(reservingRows rows: Int) { slots.reserveCapacity(rows * 10) }
+    /// Room for `rows` rows of the widest shape (goroutine_states: a header and 11 columns).
+    init(reservingRows rows: Int) { slots.reserveCapacity(rows * 12) }
 
     @inline(__always)
     mutating func append(_ table: IngestTable, _ row: RowValues) {
