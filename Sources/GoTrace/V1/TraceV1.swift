@@ -478,7 +478,8 @@ extension V1 {
         if fstat(fd, &st) == 0 { size = Int(st.st_size) }
         var data = [UInt8]()
         data.reserveCapacity(size + 1)
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        // Up to 1 MiB at a time, but no bigger than the file needs (small traces don't pay for a 1 MiB buffer).
+        var chunk = [UInt8](repeating: 0, count: size > 0 ? min(1 << 20, size + 1) : 1 << 16)
         while true {
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n < 0 {
