@@ -19,42 +19,52 @@
 -- doc: standard library. Checked against go tool trace -pprof=KIND read with go tool pprof -raw, per stack.
 WITH
 run AS (SELECT end_ns FROM runs WHERE run_id = :run_id),
+-- Runnable intervals with the interval before them on the same goroutine (a goroutine is in one state at a
+-- time; equal starts are in insertion order, i.e. the order they closed): right after a wait that ended when
+-- it began, the wake-up began it. The window follows the index (run_id, goid, start_ns), so nothing is sorted.
+sched AS (
+    SELECT * FROM (
+        SELECT s.goid, s.state, s.reason, s.start_ns, s.end_ns, s.stack_id,
+            lag(s.state) OVER w = 'waiting' AND lag(s.end_ns) OVER w = s.start_ns AS woken,
+            lag(s.waker_stack_id) OVER w AS waker_stack_id
+        FROM goroutine_states s
+        WHERE s.run_id = :run_id AND :kind IN ('all', 'sched')
+        WINDOW w AS (PARTITION BY s.goid ORDER BY s.start_ns, s.rowid)
+    ) WHERE state = 'runnable'
+),
 raw AS (
     SELECT
         CASE
-            WHEN s.state = 'waiting' AND s.reason = 'network' THEN 'net'
-            WHEN s.state = 'waiting' AND (instr(s.reason, 'chan') > 0 OR instr(s.reason, 'sync') > 0
-                                          OR instr(s.reason, 'select') > 0) THEN 'sync'
-            WHEN s.state IN ('syscall', 'syscall_blocked') THEN 'syscall'
-            WHEN s.state = 'runnable' THEN 'sched'
+            WHEN state = 'waiting' AND reason = 'network' THEN 'net'
+            WHEN state = 'waiting' AND (instr(reason, 'chan') > 0 OR instr(reason, 'sync') > 0
+                                        OR instr(reason, 'select') > 0) THEN 'sync'
+            WHEN state IN ('syscall', 'syscall_blocked') THEN 'syscall'
         END AS kind,
-        s.goid, s.state, s.reason, s.category, s.start_ns, s.end_ns, s.stack_id
-    FROM goroutine_states s
-    WHERE s.run_id = :run_id AND s.state IN ('waiting', 'syscall', 'syscall_blocked', 'runnable')
+        goid, state, reason, category, start_ns, end_ns, stack_id
+    FROM goroutine_states
+    WHERE run_id = :run_id AND state IN ('waiting', 'syscall', 'syscall_blocked') AND :kind <> 'sched'
 ),
 -- A syscall split into syscall + syscall_blocked is one interval for Go.
 merged AS (
-    SELECT kind, goid, reason, category, start_ns, end_ns, stack_id FROM raw
-    WHERE kind IS NOT NULL AND kind <> 'syscall' AND (:kind = 'all' OR :kind = kind)
+    SELECT kind, goid, start_ns, end_ns, stack_id, category FROM raw
+    WHERE kind IN ('sync', 'net') AND (:kind = 'all' OR :kind = kind)
     UNION ALL
-    SELECT 'syscall', goid, '', 'syscall', min(start_ns), max(end_ns), stack_id FROM (
+    SELECT 'sched', goid, start_ns, end_ns,
+        CASE WHEN woken THEN waker_stack_id ELSE stack_id END,
+        CASE WHEN woken THEN 'woken' WHEN reason <> '' THEN reason ELSE 'runnable' END
+    FROM sched
+    UNION ALL
+    SELECT 'syscall', goid, min(start_ns), max(end_ns), stack_id, 'syscall' FROM (
         SELECT r.*, sum(CASE WHEN r.state = 'syscall' THEN 1 ELSE 0 END)
                         OVER (PARTITION BY r.goid ORDER BY r.start_ns, r.state) AS n
         FROM raw r WHERE r.kind = 'syscall' AND :kind IN ('all', 'syscall')
     ) GROUP BY goid, n
 ),
 attributed AS (
-    SELECT m.kind, m.goid, m.start_ns, m.end_ns,
-        CASE WHEN m.kind = 'sched' AND w.end_ns IS NOT NULL THEN w.waker_stack_id ELSE m.stack_id END AS stack_id,
-        CASE WHEN m.kind <> 'sched' THEN m.category
-             WHEN w.end_ns IS NOT NULL THEN 'woken'
-             WHEN m.reason <> '' THEN m.reason ELSE 'runnable' END AS category,
+    SELECT m.kind, m.start_ns, m.end_ns, m.stack_id, m.category,
         -- Go's window for the goroutine: [first run, end or trace end]; never ran: no lower bound.
         g.started_ns, coalesce(g.ended_ns, (SELECT end_ns FROM run)) AS g_end, g.ended_ns
-    FROM merged m
-    JOIN goroutines g ON g.run_id = :run_id AND g.goid = m.goid
-    LEFT JOIN goroutine_states w ON m.kind = 'sched' AND w.run_id = :run_id AND w.goid = m.goid
-        AND w.state = 'waiting' AND w.end_ns = m.start_ns
+    FROM merged m JOIN goroutines g ON g.run_id = :run_id AND g.goid = m.goid
 ),
 counted AS (
     SELECT kind, category, stack_id,
