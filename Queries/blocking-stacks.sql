@@ -1,6 +1,6 @@
 -- name: blocking-stacks
 -- summary: Where goroutines waited, by kind and stack: the rows behind go tool trace -pprof=sync|net|syscall|sched.
--- param: kind = all : sync, net, syscall, sched, or all
+-- param: kind = all : sync, net, syscall, sched, or all (any other value selects nothing)
 -- param: top = 20 : rows per kind, largest first (0 = every stack)
 -- doc: One row per run, kind, category and stack. All goroutines count (system ones too), as in go tool trace.
 -- doc: Kinds, as cmd/trace/pprof.go defines them:

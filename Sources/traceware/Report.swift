@@ -136,7 +136,11 @@ struct DeleteReport: ParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() throws {
-        let db = try WarehouseStore.openForWriting(database.resolvedPath)
+        let path = database.resolvedPath
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ReportError("no warehouse at \(path): nothing is saved there")
+        }
+        let db = try WarehouseStore.openForWriting(path)
         try ReportCatalog.delete(name: name, on: db)
         print("deleted report \(name)")
     }

@@ -192,6 +192,10 @@ enum CLI {
         result = try CLI.run(["report", "delete", "goroutine-count", "--db", db])
         #expect(result.status != 0)
         #expect(result.stderr.contains("no saved report named goroutine-count"))
+        // Deleting from a missing warehouse does not create one.
+        result = try CLI.run(["report", "delete", "goroutine-count", "--db", directory.path("missing.db")])
+        #expect(result.status != 0)
+        #expect(!FileManager.default.fileExists(atPath: directory.path("missing.db")))
     }
 
     @Test func saveRefusesWritesAndBadFlags() throws {
