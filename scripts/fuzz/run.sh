@@ -12,7 +12,8 @@
 #
 # Seeds (rebuilt on every run, never committed): our fixtures up to 64 KiB plus 4 KiB/16 KiB prefixes of the
 # larger ones, Go's v1 `_good` test traces up to 64 KiB, Go's FuzzReader corpus read from GOROOT and converted
-# from `go test fuzz v1` form, and every regression input in Tests/Fixtures/fuzz/. The working corpus
+# from `go test fuzz v1` form, Go's reader test cases (testdata/tests, via txt2bin), and every regression input
+# in Tests/Fixtures/fuzz/. The working corpus
 # ($FUZZ_DIR/corpus) persists between runs, so longer runs build on earlier ones.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -42,6 +43,15 @@ if goroot=$(GOTOOLCHAIN=local GOFLAGS= GOPROXY=off "$go" env GOROOT 2>/dev/null)
   for f in "$goroot"/src/internal/trace/internal/tracev1/testdata/*_good; do
     [ -f "$f" ] && [ "$(stat -c %s "$f")" -le 65536 ] && cp "$f" "$seeds/gov1-$(basename "$f")"
   done
+  # Go's reader test cases (testdata/tests/*.test: text traces of tricky and failing cases), made binary by
+  # scripts/gotools/txt2bin.
+  if txt2bin=$(TRACEWARE_GO=$go scripts/gotool.sh txt2bin 2>/dev/null); then
+    for t in "$goroot"/src/internal/trace/testdata/tests/*.test; do
+      "$txt2bin" "$t" "$seeds/gotest-$(basename "$t" .test)" >/dev/null 2>&1 || true
+    done
+  else
+    echo "fuzz: could not build scripts/gotools/txt2bin: seeding without Go's test cases" >&2
+  fi
 else
   echo "fuzz: no Go toolchain at $go: seeding without Go's corpus" >&2
 fi
