@@ -7,6 +7,7 @@ Env:   TRACEWARE (default .build-fuzz/spm/debug/traceware), TRACEWARE_GO (defaul
 For each input the events printed must be the same (up to the order of the synthesized pre-trace GoStatus events,
 which Go's v1 converter takes from a map), both must succeed or both fail, and our error message must be Go's.
 Where Go panics (its v1 path has unchecked table lookups) only the events Go printed before the panic are compared.
+Go's v1 reader is not deterministic on some damaged input, so a difference is retried against up to 8 Go runs.
 Prints each difference and a summary; exits 1 if there was any."""
 import argparse, collections, os, random, re, subprocess, sys
 
@@ -57,17 +58,12 @@ def main() -> int:
         random.Random(7).shuffle(files)
         files = files[: a.n]
     stats = collections.Counter()
-    for f in files:
+    def compare(f, o, oerr):
         g = subprocess.run([GO, "tool", "trace", "-d=parsed", f], capture_output=True, env=ENV, timeout=120)
-        o = subprocess.run([TW, "dump", f], capture_output=True, timeout=120)
-        gerr, oerr = g.stderr.decode("utf-8", "replace"), o.stderr.decode("utf-8", "replace")
+        gerr = g.stderr.decode("utf-8", "replace")
         if "panic: " in gerr:
-            stats["go panicked"] += 1
             gl = canon(g.stdout)[:-1]
-            if canon(o.stdout)[: len(gl)] != gl:
-                stats["differ"] += 1
-                print(f"DIFF {f}: events before Go's panic differ")
-            continue
+            return "go panicked", ([] if canon(o.stdout)[: len(gl)] == gl else ["events before Go's panic"])
         problems = []
         if canon(g.stdout) != canon(o.stdout):
             problems.append("events")
@@ -75,11 +71,25 @@ def main() -> int:
             problems.append(f"status (go {g.returncode}, ours {o.returncode})")
         elif g.returncode != 0 and our_message(oerr, f)[:40] not in gerr:
             problems.append(f"message (go: {gerr.strip()[:100]!r}, ours: {our_message(oerr, f)[:100]!r})")
+        return ("same, Go read it" if g.returncode == 0 else "same, both failed"), problems
+
+    for f in files:
+        o = subprocess.run([TW, "dump", f], capture_output=True, timeout=120)
+        oerr = o.stderr.decode("utf-8", "replace")
+        kind, problems = compare(f, o, oerr)
+        # Go's v1 reader is not deterministic on some damaged input (it walks maps: e.g. which of several
+        # Frequency events wins): a difference counts only if no run of Go out of 8 agrees with us.
+        tries = 1
+        while problems and tries < 8:
+            kind2, problems2 = compare(f, o, oerr)
+            tries += 1
+            if not problems2:
+                kind, problems = kind2 + " (Go varies)", []
         if problems:
             stats["differ"] += 1
             print(f"DIFF {f}: {', '.join(problems)}")
         else:
-            stats["same, Go read it" if g.returncode == 0 else "same, both failed"] += 1
+            stats[kind] += 1
     print(f"{len(files)} inputs: " + ", ".join(f"{v} {k}" for k, v in sorted(stats.items())))
     return 1 if stats["differ"] else 0
 
