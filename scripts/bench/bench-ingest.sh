@@ -3,8 +3,8 @@
 #
 # For each size, takes a busy program's trace (generated once with Go 1.27.3 and cached under
 # ${TMPDIR:-/tmp}/traceware-bench-traces/), then runs, alternating, REPS times each:
-#   go:        scripts/gotools/summarybench FILE  (internal/trace reader + Summarizer + Finalize, as cmd/trace's
-#              goroutine analysis does)
+#   go:        scripts/gotools/readbench -summarize FILE  (internal/trace reader + Summarizer + Finalize, as
+#              cmd/trace's goroutine analysis does)
 #   traceware: traceware ingest --db FRESH.db FILE  (release build, a new warehouse every run)
 # and prints the median wall and CPU times, the ratios traceware / Go, each one's peak RSS, and the warehouse
 # bytes per trace byte. Several sizes show whether memory stays flat as traces grow.
@@ -50,8 +50,8 @@ else
   for mb in $sizes; do traces+=("$(cached_busy_trace "$mb")"); done
 fi
 
-log "building summarybench (Go's reader + Summarizer)"
-gobench=$("$root/scripts/gotool.sh" summarybench)
+log "building readbench (Go's reader + Summarizer with -summarize)"
+gobench=$("$root/scripts/gotool.sh" readbench)
 [ -n "$traceware" ] || traceware=$(build_traceware "$scratch")
 [ -n "$traceware" ] && [ -x "$traceware" ] || { echo "no traceware binary" >&2; exit 1; }
 
@@ -72,11 +72,11 @@ for t in "${traces[@]}"; do
   for i in $(seq 1 "$reps"); do
     # Alternate which side goes first: the machine is small and noisy.
     if [ $((i % 2)) = 1 ]; then
-      measure go "$gobench" "$t"
+      measure go "$gobench" -summarize "$t"
       ingest "$t"
     else
       ingest "$t"
-      measure go "$gobench" "$t"
+      measure go "$gobench" -summarize "$t"
     fi
     echo "   run $i: go $(tail -1 "$work/go.times" | cut -d' ' -f1-2)s, traceware $(tail -1 "$work/traceware.times" | cut -d' ' -f1-2)s (wall cpu)" >&2
   done

@@ -1,11 +1,16 @@
 // Command readbench reads a trace with Go's internal/trace reader (NewReader/ReadEvent, the same reader
 // `go tool trace` uses), counts the events and prints the count: the parse-only reference for
-// scripts/bench/bench-reader.sh. Built inside the toolchain's source tree: scripts/gotool.sh readbench.
+// scripts/bench/bench-reader.sh. With -summarize it also feeds every event to internal/trace's Summarizer, then
+// Finalize, exactly as cmd/trace's goroutine analysis does (cmd/trace/main.go parseTrace), and prints the event
+// and goroutine counts: the Go side of scripts/bench/bench-ingest.sh (unlike scripts/gotools/summary it encodes
+// no JSON, so the time measured is reading plus summarizing). Built inside the toolchain's source tree:
+// scripts/gotool.sh readbench.
 //
-//	readbench FILE
+//	readbench [-summarize] FILE
 package main
 
 import (
+	"flag"
 	"fmt"
 	"internal/trace"
 	"io"
@@ -13,11 +18,13 @@ import (
 )
 
 func main() {
-	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: readbench FILE")
+	summarize := flag.Bool("summarize", false, "run every event through the Summarizer, as go tool trace's goroutine analysis does")
+	flag.Parse()
+	if flag.NArg() != 1 {
+		fmt.Fprintln(os.Stderr, "usage: readbench [-summarize] FILE")
 		os.Exit(2)
 	}
-	f, err := os.Open(os.Args[1])
+	f, err := os.Open(flag.Arg(0))
 	if err != nil {
 		fail(err)
 	}
@@ -26,9 +33,13 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
+	var s *trace.Summarizer
+	if *summarize {
+		s = trace.NewSummarizer()
+	}
 	n := 0
 	for {
-		_, err := r.ReadEvent()
+		ev, err := r.ReadEvent()
 		if err == io.EOF {
 			break
 		}
@@ -36,6 +47,13 @@ func main() {
 			fail(fmt.Errorf("after %d events: %v", n, err))
 		}
 		n++
+		if s != nil {
+			s.Event(&ev) // ev is a fresh variable per iteration: the summary may keep pointers to it
+		}
+	}
+	if s != nil {
+		fmt.Println(n, len(s.Finalize().Goroutines))
+		return
 	}
 	fmt.Println(n)
 }
