@@ -137,7 +137,8 @@ final class GoroutineIntervals {
             g = G(goid: id, created: t)
             let creator = ev.goroutine.rawValue
             if creator >= 0 { g.row.parentGoid = creator }
-            g.row.createStackID = try stackID(st.stack)
+            // The event's own stack is the go statement; st.stack is where the new goroutine will start.
+            g.row.createStackID = try stackID(ev.stack)
             gs[id] = g
         default:
             // Go would dereference a nil summary here; a valid trace never gets here without one.
