@@ -45,18 +45,7 @@ struct Compare: ParsableCommand {
         _ = try parsedParameters()
     }
 
-    func parsedParameters() throws -> [String: String] {
-        var result: [String: String] = [:]
-        for param in params {
-            guard let equals = param.firstIndex(of: "="), equals != param.startIndex else {
-                throw ValidationError("--param expects KEY=VALUE, got '\(param)'")
-            }
-            let key = String(param[..<equals])
-            guard result[key] == nil else { throw ValidationError("--param \(key) given twice") }
-            result[key] = String(param[param.index(after: equals)...])
-        }
-        return result
-    }
+    func parsedParameters() throws -> [String: String] { try ReportParameters.parse(params) }
 
     func run() throws {
         let db = try WarehouseStore.openForReading(database.resolvedPath)
