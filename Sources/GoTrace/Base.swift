@@ -224,7 +224,8 @@ struct DataTable<ID: TableID, E: DataTableElement>: Sendable {
         if raw < UInt64(dense.count) {
             let i = Int(raw)
             if present[i / 8] & (UInt8(1) << UInt8(i % 8)) != 0 { return dense[i] }
-            return nil
+            // Not in the dense form: it may still be in the map, put there before the dense form grew past
+            // it (IDs inserted out of order with gaps, e.g. v1 strings, which compactify leaves sparse).
         }
         if let sp = sparse {
             return sp[id]
