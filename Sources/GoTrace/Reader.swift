@@ -142,6 +142,14 @@ public final class Reader {
             lastTs = e.base.time
             return e
         } catch let err as TraceError {
+            // Go quirk, matched: a few generation-parsing paths return io.EOF itself (e.g. a sync, string or
+            // stack batch cut inside its last varint), and ReadEvent hands it on unchanged after the Sync; its
+            // callers (cmd/trace, -d=parsed) compare with io.EOF and take it for the end of the trace. A bare
+            // "EOF" (never wrapped with context) is that error.
+            if v1Events == nil && err.message == GoIOError.eof.message {
+                done = true
+                return nil
+            }
             let located = err.located(path: path, offset: nil)
             failed = located
             throw located
