@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Differential check of fuzz inputs: `traceware dump FILE` against Go's `go tool trace -d=parsed FILE`.
 
-Usage: scripts/fuzz/diff-go.py [-n N] FILE_OR_DIR...   (N: check a fixed-seed random sample of N inputs)
+Usage: scripts/fuzz/diff-go.py [-n N] FILE_OR_DIR...   (N: check a random sample of N inputs; seed DIFF_SEED, default 7)
 Env:   TRACEWARE (default .build-fuzz/spm/debug/traceware), TRACEWARE_GO (default /opt/go/1.27.3/go/bin/go).
 
 For each input the events printed must be the same (up to the order of the synthesized pre-trace GoStatus events,
@@ -55,7 +55,7 @@ def main() -> int:
         else:
             files.append(p)
     if a.n:
-        random.Random(7).shuffle(files)
+        random.Random(int(os.environ.get("DIFF_SEED", "7"))).shuffle(files)
         files = files[: a.n]
     stats = collections.Counter()
     def compare(f, o, oerr):
