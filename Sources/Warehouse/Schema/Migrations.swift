@@ -90,9 +90,7 @@ public enum WarehouseSchema {
                     throw SchemaError(description: "\(db.path): migration \(migration.fileName) failed: \(error)")
                 }
             }
-            for migration in migrations where !migration.indexes.isEmpty {
-                try db.execute(migration.indexes)
-            }
+            try createIndexes(db, plan: IndexPlan(migrations: migrations))
             try db.execute("PRAGMA user_version = \(latestVersion)")
             return Status(versionBefore: before, versionAfter: latestVersion)
         }
@@ -121,10 +119,86 @@ public enum WarehouseSchema {
         return version
     }
 
-    /// Runs every migration's index section (idempotent: CREATE INDEX IF NOT EXISTS).
+    /// The indexes of all index sections together: every CREATE INDEX that no later section drops, and
+    /// the names that a later section drops (DROP INDEX), so a replaced index is never built again.
+    struct IndexPlan {
+        /// (name, CREATE INDEX statement), in migration order.
+        var creates: [(name: String, sql: String)] = []
+        /// Indexes of earlier migrations that a later one replaced: dropped from older warehouses.
+        var dropped: [String] = []
+
+        init(migrations: [Migration]) {
+            for migration in migrations {
+                for statement in Self.statements(migration.indexes) {
+                    switch statement {
+                    case .create(let name, let sql):
+                        creates.removeAll { $0.name == name }
+                        dropped.removeAll { $0 == name }
+                        creates.append((name, sql))
+                    case .drop(let name):
+                        creates.removeAll { $0.name == name }
+                        if !dropped.contains(name) { dropped.append(name) }
+                    case .other(let sql):
+                        creates.append(("", sql))
+                    }
+                }
+            }
+        }
+
+        enum Statement {
+            case create(name: String, sql: String)
+            case drop(name: String)
+            case other(sql: String)
+        }
+
+        /// The statements of an index section: `--` comment lines removed, split at ';'.
+        static func statements(_ section: String) -> [Statement] {
+            let text = section.split(separator: "\n", omittingEmptySubsequences: false)
+                .filter { !$0.trimmingCharacters(in: " \t\r").hasPrefix("--") }
+                .joined(separator: "\n")
+            return text.split(separator: ";").compactMap { raw -> Statement? in
+                let sql = raw.trimmingCharacters(in: " \t\r\n")
+                guard !sql.isEmpty else { return nil }
+                var words = sql.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" })[...]
+                let verb = words.first?.uppercased()
+                words = words.dropFirst()
+                if verb == "CREATE" {
+                    if words.first?.uppercased() == "UNIQUE" { words = words.dropFirst() }
+                    guard words.first?.uppercased() == "INDEX" else { return .other(sql: String(sql)) }
+                    words = words.dropFirst()
+                    if words.count > 3, words.prefix(3).map({ $0.uppercased() }) == ["IF", "NOT", "EXISTS"] {
+                        words = words.dropFirst(3)
+                    }
+                    guard let name = words.first else { return .other(sql: String(sql)) }
+                    return .create(name: String(name), sql: String(sql))
+                }
+                if verb == "DROP", words.first?.uppercased() == "INDEX" {
+                    words = words.dropFirst()
+                    if words.count > 2, words.prefix(2).map({ $0.uppercased() }) == ["IF", "EXISTS"] {
+                        words = words.dropFirst(2)
+                    }
+                    guard let name = words.first else { return .other(sql: String(sql)) }
+                    return .drop(name: String(name))
+                }
+                return .other(sql: String(sql))
+            }
+        }
+    }
+
+    static let indexPlan = IndexPlan(migrations: migrations)
+
+    /// Creates the indexes of the index sections (idempotent: CREATE INDEX IF NOT EXISTS), after dropping
+    /// the ones a later migration replaced (an upgraded warehouse loses them here; elsewhere a no-op).
     public static func createIndexes(_ db: Database) throws {
-        for migration in migrations where !migration.indexes.isEmpty {
-            try db.execute(migration.indexes)
+        try createIndexes(db, plan: indexPlan)
+    }
+
+    static func createIndexes(_ db: Database, plan: IndexPlan) throws {
+        for name in plan.dropped {
+            try db.execute("DROP INDEX IF EXISTS \(quoteIdentifier(name))")
+        }
+        for create in plan.creates {
+            try db.execute(create.sql)
         }
     }
 
@@ -136,22 +210,9 @@ public enum WarehouseSchema {
         }
     }
 
-    /// Names of the indexes created by the index sections.
+    /// Names of the indexes that the index sections leave in a warehouse (created and not dropped later).
     public static var indexNames: [String] {
-        migrations.flatMap { migration in
-            migration.indexes.split(separator: "\n").compactMap { line -> String? in
-                let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
-                guard words.count > 2, words[0].uppercased() == "CREATE" else { return nil }
-                var rest = words.dropFirst()
-                if rest.first?.uppercased() == "UNIQUE" { rest = rest.dropFirst() }
-                guard rest.first?.uppercased() == "INDEX" else { return nil }
-                rest = rest.dropFirst()
-                if rest.count > 3, rest.prefix(3).map({ $0.uppercased() }) == ["IF", "NOT", "EXISTS"] {
-                    rest = rest.dropFirst(3)
-                }
-                return rest.first.map(String.init)
-            }
-        }
+        indexPlan.creates.map(\.name).filter { !$0.isEmpty }
     }
 }
 
