@@ -1,11 +1,3 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 // Port of Go 1.27.3 src/internal/trace/reader.go: the public trace reader. It streams a trace one
 // generation at a time (plus, before Go 1.26, the first batch of the next one), validating it and
 // producing events in Go's order.
@@ -165,13 +157,12 @@ public final class Reader {
     /// bound of where the lost data ends. Nil for v1 traces, when nothing failed, or when no time later than
     /// the last event is found. Reads only batch headers, and only when called.
     public func lostTailEndTime() -> Time? {
-        guard failed != nil, !version.isLegacy, lastGoodFreq.value > 0 else { return nil }
-        let fd = open(path, O_RDONLY)
-        if fd < 0 { return nil }
-        defer { close(fd) }
-        var tail = TailHeaders(fd: fd, offset: tailStart, minGen: lastGoodGen)
+        guard failed != nil, !version.isLegacy, lastGoodFreq.value > 0,
+            let file = try? FileReader(path: path, chunkSize: 1 << 16)
+        else { return nil }
+        file.seek(to: tailStart)
         var latest: Timestamp? = tailSpillTime
-        while let ts = tail.nextBatchTime() {
+        while let ts = nextTailBatchTime(file, minGen: lastGoodGen) {
             latest = max(latest ?? 0, ts)
         }
         guard let latest else { return nil }
@@ -447,64 +438,26 @@ private func invalidID(_ what: String, _ id: UInt64, _ typ: Tracev2.EventType) -
     TraceError("found invalid \(what) ID \(id) for event \(Tracev2.spec(typ)?.name ?? "")")
 }
 
-/// Walks the batch headers of a trace's tail with pread (Go's readBatch framing), for `lostTailEndTime`.
-private struct TailHeaders {
-    let fd: Int32
-    var offset: Int64
-    /// Batches of earlier generations than this are not part of the lost tail: a header claiming one is
-    /// damage, and ends the walk.
-    let minGen: UInt64
-    private var window = [UInt8](repeating: 0, count: 1 << 16)
-    private var windowStart: Int64 = 0
-    private var windowCount = 0
-
-    init(fd: Int32, offset: Int64, minGen: UInt64) {
-        self.fd = fd
-        self.offset = offset
-        self.minGen = minGen
-    }
-
-    private mutating func byte() -> UInt8? {
-        if offset < windowStart || offset >= windowStart + Int64(windowCount) {
-            let n = window.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(offset)) }
-            guard n > 0 else { return nil }
-            windowStart = offset
-            windowCount = n
-        }
-        let b = window[Int(offset - windowStart)]
-        offset += 1
-        return b
-    }
-
-    private mutating func uvarint() -> UInt64? {
-        var x: UInt64 = 0
-        var s: UInt64 = 0
-        for i in 0..<10 {
-            guard let b = byte() else { return nil }
-            if b < 0x80 {
-                if i == 9 && b > 1 { return nil }
-                return x | (UInt64(b) &<< s)
-            }
-            x |= UInt64(b & 0x7f) &<< s
-            s += 7
-        }
-        return nil
-    }
-
-    /// The next batch's header time; nil at the end of the file or at the first malformed header. A batch
-    /// whose data is cut short still yields its time (the header was written), and ends the walk.
-    mutating func nextBatchTime() -> Timestamp? {
+/// The next batch header's time in a trace's tail (Go's readBatch framing, headers only), for `lostTailEndTime`;
+/// nil at the end of the file or at the first malformed header. A batch of an earlier generation than `minGen`
+/// is not part of the lost tail: such a header is damage, and ends the walk. A batch whose data is cut short
+/// still yields its time (the header was written); the next call then meets the end of the file.
+private func nextTailBatchTime(_ file: FileReader, minGen: UInt64) -> Timestamp? {
+    do {
         while true {
-            guard let b = byte() else { return nil }
-            let typ = Tracev2.EventType(b)
+            let typ = Tracev2.EventType(try file.readByte())
             if typ == Tracev2.evEndOfGeneration { continue }
             guard typ == Tracev2.evEventBatch || typ == Tracev2.evExperimentalBatch else { return nil }
-            if typ == Tracev2.evExperimentalBatch { guard byte() != nil else { return nil } }
-            guard let gen = uvarint(), gen >= minGen, uvarint() != nil, let ts = uvarint(), let size = uvarint(),
-                size <= Tracev2.maxBatchSize
-            else { return nil }
-            offset += Int64(size)
+            if typ == Tracev2.evExperimentalBatch { _ = try file.readByte() }
+            let gen = try file.readUvarint()
+            _ = try file.readUvarint()  // the thread
+            let ts = try file.readUvarint()
+            let size = try file.readUvarint()
+            guard gen >= minGen, size <= Tracev2.maxBatchSize else { return nil }
+            file.seek(to: file.offset &+ Int64(size))
             return ts
         }
+    } catch {
+        return nil
     }
 }

@@ -151,6 +151,20 @@ final class FileReader {
     func skip(_ n: Int) {
         pos += min(n, end - pos)
     }
+
+    /// Moves to the absolute `target` offset (a target past the end of the file reads as end of file). Keeps
+    /// the buffer when the target lies in it.
+    func seek(to target: Int64) {
+        if target >= bufferBase && target <= bufferBase &+ Int64(end) {
+            pos = Int(target &- bufferBase)
+            return
+        }
+        _ = lseek(fd, off_t(target), SEEK_SET)
+        bufferBase = target
+        pos = 0
+        end = 0
+        sawEOF = false
+    }
 }
 
 /// Go's `binary.Uvarint` over raw memory: (value, bytes read); n == 0 means the buffer ended early,
