@@ -13,7 +13,7 @@ import Testing
         let summary = try GoSummary.summarize(trace)
         let facts = try ReportFacts.read(trace)
         let gcCycles = try RangeTests.goRangeCounts(trace)["GC concurrent mark phase"] ?? 0
-        let mutexShare = try MutexShareOracle.share(trace)
+        let mutexShare = try ReportCoreSupport.mutexShare(trace).Share
         var m: [String: Double] = [
             "duration_ns": Double(facts.DurationNs),
             "goroutines": Double(summary.goroutines),
@@ -252,8 +252,8 @@ import Testing
         let shares = try Self.json(text)
         #expect(shares.count == 1, "\(shares)")
         if let row = shares.first {
-            #expect(abs((Self.number(row["share_base"]) ?? -1) - (try MutexShareOracle.share(baseTrace))) <= 0.001)
-            #expect(abs((Self.number(row["share_head"]) ?? -1) - (try MutexShareOracle.share(headTrace))) <= 0.001)
+            #expect(abs((Self.number(row["share_base"]) ?? -1) - (try ReportCoreSupport.mutexShare(baseTrace).Share)) <= 0.001)
+            #expect(abs((Self.number(row["share_head"]) ?? -1) - (try ReportCoreSupport.mutexShare(headTrace).Share)) <= 0.001)
         }
         // --key chooses the pairing columns; an unknown one is an error naming the columns.
         (s, text, e) = try ProcessSupport.run(
@@ -263,30 +263,5 @@ import Testing
         #expect(s == 1 && e.contains("nope") && e.contains("running_ns"), "\(e)")
         (s, _, e) = try ProcessSupport.run(["compare", "--db", db, "base", "head", "--report", "gc", "--param", "nope=1"])
         #expect(s == 1 && e.contains("nope"), "\(e)")
-    }
-}
-
-/// scripts/gotools/mutexshare (reports-core's oracle of the mutex-share report): the share of user goroutines'
-/// latency that was Mutex/RWMutex blocking, as Go's reader shows it.
-enum MutexShareOracle {
-    static let binary: GoSummary.Result2<String> = {
-        do {
-            let script = packageRoot.appendingPathComponent("scripts/gotool.sh").path
-            let (status, stdout, stderr) = try GoSummary.run(
-                "/bin/bash", [script, "mutexshare"], environment: ["TRACEWARE_GO": GoSummary.goBinary])
-            let path = stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard status == 0, !path.isEmpty else { return .failure("scripts/gotool.sh mutexshare failed: \(stderr)") }
-            return .success(path)
-        } catch {
-            return .failure("\(error)")
-        }
-    }()
-
-    private struct Output: Decodable { var Share: Double }
-
-    static func share(_ trace: String) throws -> Double {
-        let (status, stdout, stderr) = try GoSummary.run(try binary.get(), [trace])
-        guard status == 0 else { throw GoSummary.Failure(description: "mutexshare \(trace) failed: \(stderr)") }
-        return try JSONDecoder().decode(Output.self, from: Data(stdout.utf8)).Share
     }
 }

@@ -72,23 +72,10 @@ enum ReportCoreSupport {
         var ByState: [String: Int64]
     }
 
-    static let mutexShareBinary: GoSummary.Result2<String> = {
-        do {
-            let script = packageRoot.appendingPathComponent("scripts/gotool.sh").path
-            let (status, stdout, stderr) = try GoSummary.run(
-                "/bin/bash", [script, "mutexshare"], environment: ["TRACEWARE_GO": GoSummary.goBinary])
-            let path = stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard status == 0, !path.isEmpty else { return .failure("scripts/gotool.sh mutexshare failed: \(stderr)") }
-            return .success(path)
-        } catch {
-            return .failure("\(error)")
-        }
-    }()
+    static let mutexShareBinary = GoSummary.tool("mutexshare")
 
     static func mutexShare(_ trace: String) throws -> MutexShare {
-        let (status, stdout, stderr) = try GoSummary.run(try mutexShareBinary.get(), [trace])
-        guard status == 0 else { throw GoSummary.Failure(description: "mutexshare \(trace) failed: \(stderr)") }
-        return try JSONDecoder().decode(MutexShare.self, from: Data(stdout.utf8))
+        try GoSummary.decode(MutexShare.self, running: mutexShareBinary, on: trace)
     }
 
     /// `go tool trace -pprof=KIND TRACE | go tool pprof -raw`: per stack ("function:line < ...", innermost

@@ -39,23 +39,10 @@ enum ReportFacts {
         var ProcRunning: [String: Int64]
     }
 
-    static let binary: GoSummary.Result2<String> = {
-        do {
-            let script = packageRoot.appendingPathComponent("scripts/gotool.sh").path
-            let (status, stdout, stderr) = try GoSummary.run(
-                "/bin/bash", [script, "reportfacts"], environment: ["TRACEWARE_GO": GoSummary.goBinary])
-            let path = stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard status == 0, !path.isEmpty else { return .failure("scripts/gotool.sh reportfacts failed: \(stderr)") }
-            return .success(path)
-        } catch {
-            return .failure("\(error)")
-        }
-    }()
+    static let binary = GoSummary.tool("reportfacts")
 
     static func read(_ trace: String) throws -> Output {
-        let (status, stdout, stderr) = try GoSummary.run(try binary.get(), [trace])
-        guard status == 0 else { throw GoSummary.Failure(description: "reportfacts \(trace) failed: \(stderr)") }
-        return try JSONDecoder().decode(Output.self, from: Data(stdout.utf8))
+        try GoSummary.decode(Output.self, running: binary, on: trace)
     }
 
     /// Go's reader on a v1-format trace (Go 1.11-1.21) is not deterministic: events of one timestamp can come out

@@ -61,18 +61,32 @@ enum GoSummary {
         }
     }
 
-    /// The built oracle binary (built once per test process by scripts/gotool.sh; a failure is kept).
-    static let binary: Result2<String> = {
+    /// A Go oracle tool of scripts/gotools, built by scripts/gotool.sh. Keep the result in a `static let`, so it
+    /// is built once per test process (and a failure is kept).
+    static func tool(_ name: String) -> Result2<String> {
         do {
             let script = packageRoot.appendingPathComponent("scripts/gotool.sh").path
-            let (status, stdout, stderr) = try run("/bin/bash", [script, "summary"], environment: ["TRACEWARE_GO": goBinary])
+            let (status, stdout, stderr) = try run("/bin/bash", [script, name], environment: ["TRACEWARE_GO": goBinary])
             let path = stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard status == 0, !path.isEmpty else { return .failure("scripts/gotool.sh summary failed: \(stderr)") }
+            guard status == 0, !path.isEmpty else { return .failure("scripts/gotool.sh \(name) failed: \(stderr)") }
             return .success(path)
         } catch {
             return .failure("\(error)")
         }
-    }()
+    }
+
+    /// Runs a built oracle tool on a trace and decodes the JSON it prints.
+    static func decode<T: Decodable>(_ type: T.Type, running tool: Result2<String>, on trace: String) throws -> T {
+        let binary = try tool.get()
+        let (status, stdout, stderr) = try run(binary, [trace])
+        guard status == 0 else {
+            throw Failure(description: "\(URL(fileURLWithPath: binary).lastPathComponent) \(trace) failed: \(stderr)")
+        }
+        return try JSONDecoder().decode(T.self, from: Data(stdout.utf8))
+    }
+
+    /// The summary tool.
+    static let binary = tool("summary")
 
     static func summarize(_ trace: String) throws -> Result {
         let (status, stdout, stderr) = try run(try binary.get(), [trace])
