@@ -17,14 +17,30 @@ public enum WarehouseStore {
         return db
     }
 
+    /// Opens (and migrates) a warehouse that must already exist, for writing: what `report save` and `report
+    /// delete` use, which must not create a warehouse. `missingHint` ends the error for a missing file.
+    public static func openExistingForWriting(
+        _ path: String, missingHint: String = "ingest a trace first (traceware ingest TRACE)"
+    ) throws -> Database {
+        try requireExisting(path, missingHint: missingHint)
+        return try openForWriting(path)
+    }
+
+    /// Refuses a path that is missing or a directory.
+    static func requireExisting(
+        _ path: String, missingHint: String = "ingest a trace first (traceware ingest TRACE)"
+    ) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw SchemaError(description: "no warehouse at \(path): \(missingHint)")
+        }
+        guard !isDirectory.boolValue else { throw SchemaError(description: "\(path) is a directory, not a warehouse") }
+    }
+
     /// Opens an existing warehouse read-only: what `query`, `runs` and reports use.
     /// Refuses a file that is missing, not a warehouse, or newer than this traceware.
     public static func openForReading(_ path: String) throws -> Database {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw SchemaError(description: "no warehouse at \(path): ingest a trace first (traceware ingest TRACE)")
-        }
-        guard !isDirectory.boolValue else { throw SchemaError(description: "\(path) is a directory, not a warehouse") }
+        try requireExisting(path)
         let db = try Database(path: path, mode: .readOnly)
         try WarehouseSchema.check(db)
         return db

@@ -101,13 +101,9 @@ struct SaveReport: ParsableCommand {
                 text = String(decoding: data, as: UTF8.self)
             }
         }
-        let path = database.resolvedPath
         // Saving needs an existing warehouse (the SQL is checked against its tables); opening it for writing
         // upgrades an older one so saved_reports exists.
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw ReportError("no warehouse at \(path): ingest a trace first (traceware ingest TRACE)")
-        }
-        let db = try WarehouseStore.openForWriting(path)
+        let db = try WarehouseStore.openExistingForWriting(database.resolvedPath)
         let (report, replaced) = try ReportCatalog.save(name: name, sql: text, summary: summary, on: db)
         let canned = try ReportCatalog.canned().contains { $0.name == name }
         var line = "\(replaced ? "replaced" : "saved") report \(name)"
@@ -125,11 +121,7 @@ struct DeleteReport: ParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() throws {
-        let path = database.resolvedPath
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw ReportError("no warehouse at \(path): nothing is saved there")
-        }
-        let db = try WarehouseStore.openForWriting(path)
+        let db = try WarehouseStore.openExistingForWriting(database.resolvedPath, missingHint: "nothing is saved there")
         try ReportCatalog.delete(name: name, on: db)
         print("deleted report \(name)")
     }
