@@ -2,42 +2,11 @@
 // (scripts/fuzz/build.sh), so it drives exactly the code `traceware` uses: `Reader(path:)` decides from the
 // header whether the bytes are the current format or v1, and every event is read to the end or the first error.
 //
-// The input reaches the reader through a memfd (Linux): the bytes are written to one anonymous in-memory file,
-// and the reader opens it as /proc/self/fd/N like any other path. No test-only entry point in the reader.
-
-#if canImport(Glibc)
-    import Glibc
-#endif
-
-/// The memfd all inputs are written to, and its path. Created once; truncated per input.
-nonisolated(unsafe) private var memfd: Int32 = -1
-nonisolated(unsafe) private var memfdPath = ""
-
-/// glibc's memfd_create (Glibc's Swift module doesn't export it: it sits behind _GNU_SOURCE).
-private func memfdCreate(_ name: String) -> Int32 {
-    typealias Fn = @convention(c) (UnsafePointer<CChar>, UInt32) -> Int32
-    guard let sym = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "memfd_create") else { return -1 }
-    return unsafeBitCast(sym, to: Fn.self)(name, 0)
-}
+// The input reaches the reader as a file: FuzzInputFile.swift.
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
-    if memfd < 0 {
-        memfd = memfdCreate("gotrace-fuzz")
-        if memfd < 0 { fatalError("memfd_create failed: errno \(errno)") }
-        memfdPath = "/proc/self/fd/\(memfd)"
-    }
-    guard ftruncate(memfd, 0) == 0 else { fatalError("ftruncate failed: errno \(errno)") }
-    var written = 0
-    while written < size, let data {
-        let n = pwrite(memfd, data + written, size - written, off_t(written))
-        if n < 0 {
-            if errno == EINTR { continue }
-            fatalError("pwrite failed: errno \(errno)")
-        }
-        written += n
-    }
-    readAll(path: memfdPath)
+    readAll(path: FuzzInputFile.write(data, size, name: "gotrace-fuzz"))
     return 0
 }
 

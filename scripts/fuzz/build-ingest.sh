@@ -23,6 +23,6 @@ mapfile -t warehouse < <(find Sources/Warehouse -name '*.swift' | sort)
 "$swiftc" "${flags[@]}" -module-name Warehouse -I "$lib" -I Sources/CSQLite -emit-module \
   -emit-module-path "$lib/Warehouse.swiftmodule" -emit-library -static -o "$lib/libWarehouse.a" \
   "${warehouse[@]}" "$embedded" 2>&1 | quiet
-"$swiftc" "${flags[@]}" -I "$lib" -I Sources/CSQLite scripts/fuzz/IngestEntry.swift "$lib/libWarehouse.a" \
+"$swiftc" "${flags[@]}" -I "$lib" -I Sources/CSQLite scripts/fuzz/IngestEntry.swift scripts/fuzz/FuzzInputFile.swift "$lib/libWarehouse.a" \
   "$lib/libGoTrace.a" -lsqlite3 -o "$out" 2>&1 | quiet
 echo "$out"
