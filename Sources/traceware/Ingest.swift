@@ -16,6 +16,8 @@ struct Ingest: ParsableCommand {
     @Option(help: "A build identifier for the runs (version, git sha, ...).") var build: String = ""
     @Option(name: .customLong("tag"), help: "Build metadata as KEY=VALUE (repeatable).") var tags: [String] = []
     @Flag(help: "Replace a run ingested from a file with the same sha256.") var replace = false
+    @Flag(help: "Print where each ingest's time went (hashing, reading, inserting, indexes, commit) on stderr.")
+    var timings = false
 
     func validate() throws {
         for tag in tags where !tag.contains("=") || tag.hasPrefix("=") {
@@ -33,26 +35,15 @@ struct Ingest: ParsableCommand {
         // Bad paths fail before the warehouse is opened (or created).
         for trace in traces { try TraceIngest.validateSource(trace) }
 
-        let path = database.resolvedPath
-        let existed = FileManager.default.fileExists(atPath: path)
-        var committed = 0
-        defer {
-            // A warehouse this command created but never committed a run to is removed: a failed
-            // ingest leaves the directory as it was.
-            if !existed && committed == 0 {
-                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-            }
-        }
-        let db = try WarehouseStore.openForWriting(path)
+        let warehouse = WarehouseIngest(path: database.resolvedPath)
         let showProgress = isatty(2) != 0
         for trace in traces {
             let total = (try? FileManager.default.attributesOfItem(atPath: trace)[.size] as? NSNumber)?.int64Value ?? 0
             let progress = ProgressBar(enabled: showProgress, total: total, name: trace)
-            let result = try TraceIngest.ingest(
-                path: trace, into: db, source: TraceReaderAdapter.source, options: options,
-                progress: progress.update)
+            let result = try warehouse.ingest(
+                trace: trace, source: TraceReaderAdapter.source, options: options, progress: progress.update)
             progress.clear()
-            committed += 1
+            if timings { warn("timings: \(result.timings.summary) (\(trace))") }
             let f = result.facts
             if f.truncated {
                 warn(

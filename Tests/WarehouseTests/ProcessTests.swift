@@ -93,6 +93,33 @@ enum ProcessSupport {
         #expect(try check.scalarText("PRAGMA integrity_check") == "ok")
     }
 
+    /// A new warehouse is built in a private draft and appears only when its first run commits: kill -9
+    /// during that first ingest leaves no warehouse; the next ingest into the same path removes the dead
+    /// draft and publishes a complete warehouse in WAL mode.
+    @Test func killedFirstIngestLeavesNoWarehouse() throws {
+        let busy = try ProcessSupport.busyTrace.get()
+        let small = try #require(BadInputTests.multiGeneration, "no fixture trace")
+        let dir = try TemporaryDirectory()
+        let db = dir.path("new.db")
+        for delay in [0.05, 1.0] {
+            let (process, _, _) = try ProcessSupport.start(["ingest", "--db", db, busy])
+            Thread.sleep(forTimeInterval: delay)
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            #expect(!FileManager.default.fileExists(atPath: db), "a killed first ingest left a warehouse (\(delay)s)")
+        }
+        let (status, _, stderr) = try ProcessSupport.run(["ingest", "--db", db, small])
+        #expect(status == 0, "\(stderr)")
+        let left = try FileManager.default.contentsOfDirectory(atPath: dir.url.path).sorted()
+        #expect(left == ["new.db"], "dead drafts or journal files left behind: \(left)")
+        let check = try Database(path: db, mode: .readOnly)
+        #expect(try check.scalarText("PRAGMA integrity_check") == "ok")
+        // WAL mode is in the header: file format read and write versions 2 (bytes 18 and 19).
+        let header = try Data(contentsOf: URL(fileURLWithPath: db)).prefix(20)
+        #expect(header.count == 20 && header[18] == 2 && header[19] == 2, "the published warehouse is not in WAL mode")
+        #expect(try check.scalarInt64("SELECT count(*) FROM runs") == 1)
+    }
+
     /// A truncated trace: exit 0, a warning on stderr, the run marked truncated. Bad input: one line naming
     /// the file, a non-zero exit, and no warehouse created.
     @Test func truncatedAndBadInputAtTheCommandLine() throws {

@@ -5,9 +5,13 @@
 # ${TMPDIR:-/tmp}/traceware-bench-traces/), then runs, alternating, REPS times each:
 #   go:        scripts/gotools/readbench -summarize FILE  (internal/trace reader + Summarizer + Finalize, as
 #              cmd/trace's goroutine analysis does)
-#   traceware: traceware ingest --db FRESH.db FILE  (release build, a new warehouse every run)
-# and prints the median wall and CPU times, the ratios traceware / Go, each one's peak RSS, and the warehouse
-# bytes per trace byte. Several sizes show whether memory stays flat as traces grow.
+#   traceware: traceware ingest --db NEW.db FILE  (release build, a new warehouse every run: the first run of
+#              a warehouse is built privately and published, see WarehouseDraft)
+#   existing:  traceware ingest --db OLD.db FILE  (into a warehouse that already holds a run: the WAL path,
+#              as every later ingest takes)
+# and prints the median wall and CPU times, the ratios to Go, the peak RSS, the warehouse bytes per trace
+# byte, and where traceware's time went (`ingest --timings` of its median run). Several sizes show whether
+# memory stays flat as traces grow.
 #
 # Usage: scripts/bench/bench-ingest.sh [-s "MB MB ..."] [-r REPS] [-t TRACE] [-B SCRATCH] [-x BINARY] [-k]
 #   -s SIZES    trace sizes in MB (default "12 25 45")
@@ -34,7 +38,7 @@ while getopts "s:r:t:B:x:k" opt; do
     B) scratch=$OPTARG ;;
     x) traceware=$OPTARG ;;
     k) keep=1 ;;
-    *) sed -n '2,20p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,25p' "$0" >&2; exit 2 ;;
   esac
 done
 
@@ -55,10 +59,27 @@ gobench=$("$root/scripts/gotool.sh" readbench)
 [ -n "$traceware" ] || traceware=$(build_traceware "$scratch")
 [ -n "$traceware" ] && [ -x "$traceware" ] || { echo "no traceware binary" >&2; exit 1; }
 
-ingest() { # ingest TRACE: into a fresh warehouse each run; its size goes to $work/db.bytes
+# A warehouse holding one small run, copied for each "existing" measurement.
+seed_trace="$root/Tests/Fixtures/traces/go1.27/mutex.trace"
+
+ingest() { # ingest TRACE: into a new warehouse; its size goes to $work/db.bytes
   rm -f "$work/w.db" "$work/w.db-wal" "$work/w.db-shm"
-  measure traceware "$traceware" ingest --db "$work/w.db" "$1"
+  measure traceware "$traceware" ingest --timings --db "$work/w.db" "$1"
+  grep '^timings:' "$work/traceware.err" | sed 's/ (.*//' >>"$work/traceware.phases"
   { stat -c %s "$work/w.db"; stat -c %s "$work/w.db-wal" 2>/dev/null || true; } | awk '{ n += $1 } END { print n }' >"$work/db.bytes"
+}
+
+ingest_existing() { # ingest_existing TRACE: into a warehouse that already holds a run
+  rm -f "$work/old.db" "$work/old.db-wal" "$work/old.db-shm"
+  "$traceware" ingest --db "$work/old.db" "$seed_trace" >/dev/null
+  measure existing "$traceware" ingest --timings --db "$work/old.db" "$1"
+  grep '^timings:' "$work/existing.err" | sed 's/ (.*//' >>"$work/existing.phases"
+}
+
+# median_phases TIMES PHASES: the --timings line of the run whose wall time is the median.
+median_phases() {
+  local m; m=$(column 1 "$1" | median)
+  paste -d'|' <(column 1 "$1") "$2" | awk -F'|' -v m="$m" '{ d = $1 - m; if (d < 0) d = -d; if (best == "" || d < bd) { best = $2; bd = d } } END { sub(/^timings: /, "", best); print best }'
 }
 
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
@@ -66,7 +87,7 @@ load_before=$(loadavg)
 summary=()
 for t in "${traces[@]}"; do
   bytes=$(stat -c %s "$t")
-  rm -f "$work"/go.times "$work"/traceware.times
+  rm -f "$work"/go.times "$work"/traceware.times "$work"/existing.times "$work"/*.phases
   log "$reps alternating runs on $((bytes / 1024 / 1024)) MB ($t)"
   cat "$t" >/dev/null # warm the page cache so neither side pays for the disk
   for i in $(seq 1 "$reps"); do
@@ -74,11 +95,13 @@ for t in "${traces[@]}"; do
     if [ $((i % 2)) = 1 ]; then
       measure go "$gobench" -summarize "$t"
       ingest "$t"
+      ingest_existing "$t"
     else
+      ingest_existing "$t"
       ingest "$t"
       measure go "$gobench" -summarize "$t"
     fi
-    echo "   run $i: go $(tail -1 "$work/go.times" | cut -d' ' -f1-2)s, traceware $(tail -1 "$work/traceware.times" | cut -d' ' -f1-2)s (wall cpu)" >&2
+    echo "   run $i: go $(tail -1 "$work/go.times" | cut -d' ' -f1-2)s, traceware $(tail -1 "$work/traceware.times" | cut -d' ' -f1-2)s, existing $(tail -1 "$work/existing.times" | cut -d' ' -f1-2)s (wall cpu)" >&2
   done
   read -r go_events go_goroutines <"$work/go.out"
   tw_line=$(head -1 "$work/traceware.out")
@@ -86,24 +109,30 @@ for t in "${traces[@]}"; do
   tw_goroutines=$(echo "$tw_line" | sed -n 's/.*events, \([0-9]*\) goroutines.*/\1/p')
   gw=$(column 1 "$work/go.times" | median); gc=$(column 2 "$work/go.times" | median)
   tw=$(column 1 "$work/traceware.times" | median); tc=$(column 2 "$work/traceware.times" | median)
+  ew=$(column 1 "$work/existing.times" | median); ec=$(column 2 "$work/existing.times" | median)
   grss=$(column 3 "$work/go.times" | max); trss=$(column 3 "$work/traceware.times" | max)
+  erss=$(column 3 "$work/existing.times" | max)
   db=$(cat "$work/db.bytes")
   echo
   echo "trace: $t ($bytes bytes, $go_events events, $go_goroutines goroutines)"
   printf '  %-10s %8s %8s %12s\n' "" "wall s" "CPU s" "peak RSS MB"
   printf '  %-10s %8s %8s %12s\n' go "$gw" "$gc" "$((grss / 1024))"
   printf '  %-10s %8s %8s %12s\n' traceware "$tw" "$tc" "$((trss / 1024))"
-  echo "  ratio traceware / go: wall $(ratio "$tw" "$gw"), CPU $(ratio "$tc" "$gc")"
+  printf '  %-10s %8s %8s %12s\n' existing "$ew" "$ec" "$((erss / 1024))"
+  echo "  ratio traceware / go: wall $(ratio "$tw" "$gw"), CPU $(ratio "$tc" "$gc")  (new warehouse)"
+  echo "  ratio existing / go:  wall $(ratio "$ew" "$gw"), CPU $(ratio "$ec" "$gc")  (into a warehouse with a run)"
+  echo "  phases, median run: new: $(median_phases "$work/traceware.times" "$work/traceware.phases")"
+  echo "                 existing: $(median_phases "$work/existing.times" "$work/existing.phases")"
   echo "  warehouse: $db bytes, $(ratio "$db" "$bytes") bytes per trace byte"
   if [ "$tw_events" = "$go_events" ] && [ "$tw_goroutines" = "$go_goroutines" ]; then
     echo "  event and goroutine counts agree"
   else
     echo "  COUNTS DIFFER: traceware ${tw_events:-?} events / ${tw_goroutines:-?} goroutines, go $go_events / $go_goroutines"
   fi
-  summary+=("$(printf '%5s MB %10s events  wall %5s s / %5s s = %5s  CPU %5s s / %5s s = %5s  RSS %4s / %4s MB  %s B/B' \
+  summary+=("$(printf '%5s MB %10s events  wall %5s s / %5s s = %5s  CPU %5s s / %5s s = %5s  RSS %4s / %4s MB  %s B/B  existing: wall %5s  CPU %5s' \
     $((bytes / 1024 / 1024)) "$go_events" "$tw" "$gw" "$(ratio "$tw" "$gw")" "$tc" "$gc" "$(ratio "$tc" "$gc")" \
-    $((trss / 1024)) $((grss / 1024)) "$(ratio "$db" "$bytes")")")
+    $((trss / 1024)) $((grss / 1024)) "$(ratio "$db" "$bytes")" "$(ratio "$ew" "$gw")" "$(ratio "$ec" "$gc")")")
 done
 echo
-echo "summary (traceware / go, median of $reps; RSS is the max; load average before $load_before, after $(loadavg)):"
+echo "summary (traceware into a new warehouse / go, median of $reps; RSS is the max; load average before $load_before, after $(loadavg)):"
 for line in "${summary[@]}"; do echo "$line"; done

@@ -155,33 +155,59 @@ struct RowValues {
     }
 }
 
-/// Rows queued for the writer thread. Per row: a header (table, NULL mask, interned-text mask, aside mask) and
-/// one slot per column; values that are neither integers nor interned texts live in `values`.
+/// Rows queued for the writer thread, grouped by table (the writer inserts each table's rows in runs, with
+/// multi-row statements). Per row: a header (NULL mask, interned-text mask, aside mask) and one slot per
+/// column; values that are neither integers nor interned texts live in `values`. Within a table the rows keep
+/// their order, so rowids follow the order the ingest produced them in.
 struct RowBatch: Sendable {
-    fileprivate var slots: [Int64] = []
+    fileprivate var slots: [[Int64]] = Array(repeating: [], count: IngestTable.allCases.count)
     fileprivate var values: [DatabaseValue] = []
+    /// The order to insert goroutine_states rows in (indexes into its rows), when `sortGoroutineStates` ran.
+    fileprivate var goroutineStateOrder: [Int32] = []
     private(set) var rows = 0
 
-    /// Room for `rows` rows of the widest shape (goroutine_states: a header and 11 columns).
-    init(reservingRows rows: Int) { slots.reserveCapacity(rows * 12) }
+    /// Room for `rows` goroutine_states rows (the widest and by far the most common shape: a header and
+    /// 11 columns); other tables grow as needed.
+    init(reservingRows rows: Int) {
+        slots[IngestTable.goroutineStates.rawValue].reserveCapacity(rows * 12)
+    }
 
     @inline(__always)
     mutating func append(_ table: IngestTable, _ row: RowValues) {
-        // header: table in bits 0-7, NULL mask in 8-23, interned-text mask in 24-39, aside mask in 40-55
-        slots.append(
-            Int64(table.rawValue) | Int64(bitPattern: row.nulls << 8 | row.interned << 24 | row.asideMask << 40))
+        let t = table.rawValue
+        // header: NULL mask in bits 0-15, interned-text mask in 16-31, aside mask in 32-47
+        slots[t].append(Int64(bitPattern: row.nulls | row.interned << 16 | row.asideMask << 32))
         withUnsafeBytes(of: row.slots) { raw in
             let typed = raw.bindMemory(to: Int64.self)
-            for i in 0..<row.count { slots.append(typed[i]) }
+            for i in 0..<row.count { slots[t].append(typed[i]) }
         }
         if row.asideMask != 0 {
             // Aside values are numbered within the row; renumber them within the batch.
             let base = Int64(values.count)
-            let first = slots.count - row.count
-            for i in 0..<row.count where row.asideMask & (1 << UInt64(i)) != 0 { slots[first + i] &+= base }
+            let first = slots[t].count - row.count
+            for i in 0..<row.count where row.asideMask & (1 << UInt64(i)) != 0 { slots[t][first + i] &+= base }
             values.append(contentsOf: row.aside)
         }
         rows += 1
+    }
+
+    /// Orders the batch's goroutine_states rows by goid, keeping each goroutine's rows in the order they came
+    /// (by start time), so the writer inserts them in goroutine_states_by_goid order: the index's keys then
+    /// land on neighbouring pages instead of all over the tree. At 45 MB: ~0.75 s less of the writer thread's
+    /// CPU, for ~0.3 s of the ingest thread's, which has time to spare. Rowids still follow time within a
+    /// goroutine.
+    mutating func sortGoroutineStates() {
+        let table = IngestTable.goroutineStates
+        let width = table.columns.count + 1
+        let count = slots[table.rawValue].count / width
+        guard count > 1 else { return }
+        var keys: [(goid: Int64, row: Int32)] = []
+        keys.reserveCapacity(count)
+        slots[table.rawValue].withUnsafeBufferPointer { slots in
+            for row in 0..<count { keys.append((slots[row * width + 1], Int32(row))) }
+        }
+        keys.sort { $0.goid != $1.goid ? $0.goid < $1.goid : $0.row < $1.row }
+        goroutineStateOrder = keys.map(\.row)
     }
 }
 
@@ -190,11 +216,24 @@ struct RowBatch: Sendable {
 /// (the ingest thread hands it over with the first batch and takes it back in `drain`), as SQLite's
 /// multi-thread mode requires.
 final class RowPipeline: @unchecked Sendable {
-    static let rowsPerBatch = 8192
+    /// Rows per batch handed to the writer: bigger batches give `RowBatch.sortGoroutineStates` longer runs
+    /// to sort (writer thread CPU at 45 MB: 5.9 s with 8192, 5.6 s with 32768, 5.5 s with 65536 for 10 MB
+    /// more memory per batch in flight).
+    static let rowsPerBatch = 32768
 
-    private let statements: [Statement]
+    /// Per table: the one-row INSERT, and the INSERT of `rowsPerStatement` rows (one VALUES tuple each).
+    private let single: [Statement]
+    private let multi: [Statement]
     private let columnCounts: [Int]
     let texts = InternedTexts()
+
+    /// Rows per multi-row INSERT. Each execution of an INSERT opens its cursors and seeks the table and every
+    /// index from the root; one statement for many rows does that once and then appends. Measured at 45 MB
+    /// (scripts/bench/bench-ingest.sh): see README's Performance section.
+    static let rowsPerStatement = 64
+
+    /// CPU time the writer thread spent binding and stepping. Read it after `drain`.
+    private(set) var writerCPUNs: UInt64 = 0
 
     private let queue = DispatchQueue(label: "traceware.ingest.rows")
     /// Batches handed over and not yet written: at most two, so memory stays bounded however fast the reader is.
@@ -203,19 +242,34 @@ final class RowPipeline: @unchecked Sendable {
     private var failure: (any Error)?
 
     init(db: Database, runID: Int64) throws {
-        var statements: [Statement] = []
+        var single: [Statement] = []
+        var multi: [Statement] = []
         var counts: [Int] = []
         for table in IngestTable.allCases {
             let columns = table.columns
             precondition(columns.count <= RowValues.maxColumns)
             let names = (["run_id"] + columns).joined(separator: ", ")
-            let marks = Array(repeating: "?", count: columns.count + 1).joined(separator: ", ")
-            let statement = try db.prepare("INSERT INTO \(table.name) (\(names)) VALUES (\(marks))", persistent: true)
-            try statement.bind(runID, at: 1)  // stays bound: every row of this pipeline is in this run
-            statements.append(statement)
+            // ?1 is the run id, shared by every tuple; row r's columns are ?(2 + r*columns) and on.
+            func tuple(_ r: Int) -> String {
+                "(?1, " + (0..<columns.count).map { "?\(2 + r * columns.count + $0)" }.joined(separator: ", ") + ")"
+            }
+            // OR FAIL: a multi-row INSERT that may abort halfway (the default ABORT) makes SQLite keep a
+            // statement journal, which wrote each touched 64 KiB page to a temp file (1.6M pwrite calls at
+            // 45 MB, 3x the system time). FAIL keeps the rows before a failing one, and any failure rolls
+            // back the whole run anyway.
+            let insert = "INSERT OR FAIL INTO \(table.name) (\(names)) VALUES "
+            let one = try db.prepare(insert + tuple(0), persistent: true)
+            let many = try db.prepare(
+                insert + (0..<Self.rowsPerStatement).map(tuple).joined(separator: ", "), persistent: true)
+            for statement in [one, many] {
+                try statement.bind(runID, at: 1)  // stays bound: every row of this pipeline is in this run
+            }
+            single.append(one)
+            multi.append(many)
             counts.append(columns.count)
         }
-        self.statements = statements
+        self.single = single
+        self.multi = multi
         self.columnCounts = counts
     }
 
@@ -257,47 +311,70 @@ final class RowPipeline: @unchecked Sendable {
         if let error { throw error }
     }
 
-    /// Binds and steps every row of the batch (on the writer thread).
+    /// Binds and steps every row of the batch (on the writer thread): per table, `rowsPerStatement` rows at a
+    /// time through the multi-row INSERT, the rest one by one.
     private func write(_ batch: RowBatch) throws {
-        try batch.slots.withUnsafeBufferPointer { slots in
-            var i = 0
-            while i < slots.count {
-                let header = UInt64(bitPattern: slots[i])
-                let table = Int(header & 0xFF)
-                let nulls = (header >> 8) & 0xFFFF
-                let interned = (header >> 24) & 0xFFFF
-                let aside = (header >> 40) & 0xFFFF
-                guard table < statements.count else { throw DatabaseError(code: SQLITE_MISUSE, message: "bad row batch") }
-                let statement = statements[table]
-                let handle = statement.handle
-                let columns = columnCounts[table]
-                guard i + columns < slots.count else {
+        let started = IngestTimings.threadCPUNanoseconds()
+        defer { writerCPUNs &+= IngestTimings.threadCPUNanoseconds() &- started }
+        for table in 0..<batch.slots.count where !batch.slots[table].isEmpty {
+            let columns = columnCounts[table]
+            try batch.slots[table].withUnsafeBufferPointer { slots in
+                guard slots.count % (columns + 1) == 0 else {
+                    throw DatabaseError(code: SQLITE_MISUSE, message: "bad row batch", sql: single[table].sql)
+                }
+                let rows = slots.count / (columns + 1)
+                let order = table == IngestTable.goroutineStates.rawValue ? batch.goroutineStateOrder : []
+                guard order.isEmpty || order.count == rows else {
+                    throw DatabaseError(code: SQLITE_MISUSE, message: "bad row batch", sql: single[table].sql)
+                }
+                var row = 0
+                while row < rows {
+                    let statement = rows - row >= Self.rowsPerStatement ? multi[table] : single[table]
+                    let count = statement === single[table] ? 1 : Self.rowsPerStatement
+                    for r in 0..<count {
+                        let next = order.isEmpty ? row + r : Int(order[row + r])
+                        try bind(
+                            slots, from: next * (columns + 1), columns: columns, values: batch.values,
+                            to: statement, at: Int32(2 + r * columns))
+                    }
+                    try statement.executeBound()
+                    row += count
+                }
+            }
+        }
+    }
+
+    /// Binds one row (its header at `from`) to parameters `at`, `at + 1`, ...
+    @inline(__always)
+    private func bind(
+        _ slots: UnsafeBufferPointer<Int64>, from: Int, columns: Int, values: [DatabaseValue], to statement: Statement,
+        at first: Int32
+    ) throws {
+        let handle = statement.handle
+        let header = UInt64(bitPattern: slots[from])
+        let nulls = header & 0xFFFF
+        let interned = (header >> 16) & 0xFFFF
+        let aside = (header >> 32) & 0xFFFF
+        for c in 0..<columns {
+            let v = slots[from + 1 + c]
+            let index = first + Int32(c)
+            let bit: UInt64 = 1 << UInt64(c)
+            let code: Int32
+            if nulls & bit != 0 {
+                code = sqlite3_bind_null(handle, index)
+            } else if interned & bit != 0 {
+                let text = texts.entry(Int(v))
+                code = sqlite3_bind_text(handle, index, text.pointer, text.count, nil)  // nil: SQLITE_STATIC
+            } else if aside & bit != 0 {
+                guard v >= 0 && v < values.count else {
                     throw DatabaseError(code: SQLITE_MISUSE, message: "bad row batch", sql: statement.sql)
                 }
-                for c in 0..<columns {
-                    let v = slots[i + 1 + c]
-                    let index = Int32(c + 2)
-                    let bit: UInt64 = 1 << UInt64(c)
-                    let code: Int32
-                    if nulls & bit != 0 {
-                        code = sqlite3_bind_null(handle, index)
-                    } else if interned & bit != 0 {
-                        let text = texts.entry(Int(v))
-                        code = sqlite3_bind_text(handle, index, text.pointer, text.count, nil)  // nil: SQLITE_STATIC
-                    } else if aside & bit != 0 {
-                        guard v >= 0 && v < batch.values.count else {
-                            throw DatabaseError(code: SQLITE_MISUSE, message: "bad row batch", sql: statement.sql)
-                        }
-                        try statement.bind(batch.values[Int(v)], at: index)
-                        code = SQLITE_OK
-                    } else {
-                        code = sqlite3_bind_int64(handle, index, v)
-                    }
-                    if code != SQLITE_OK { throw DatabaseError(handle: statement.database.handle, code: code, sql: statement.sql) }
-                }
-                try statement.executeBound()
-                i += 1 + columns
+                try statement.bind(values[Int(v)], at: index)
+                code = SQLITE_OK
+            } else {
+                code = sqlite3_bind_int64(handle, index, v)
             }
+            if code != SQLITE_OK { throw DatabaseError(handle: statement.database.handle, code: code, sql: statement.sql) }
         }
     }
 }

@@ -113,13 +113,10 @@ public final class RunWriter {
     ) throws {
         self.db = db
         self.sourcePath = sourcePath
-        // A bigger page cache keeps the bulk load from spilling dirty pages to the WAL mid-transaction
-        // (per-connection). Temp storage stays on disk: the index build's sorter spills there instead of
-        // growing with the trace.
-        try db.execute("PRAGMA cache_size = -65536")
-        // No `PRAGMA threads` for the index build's sorter: measured on goroutine_states_by_goid at 45 MB
-        // (6.1M rows, 2 cores), threads = 2 took longer (wall and CPU) than 0 and doubled the sort's memory
-        // (143 -> 271 MB RSS): with a 64 MiB cache the single-threaded sorter sorts in memory.
+        // A 32 MiB page cache (per connection): at 45 MB, 32/64/128/256 MiB took the same CPU time, and
+        // memory grows with it. Temp storage stays on disk, so an index build's sorter spills there instead
+        // of growing with the trace.
+        try db.execute("PRAGMA cache_size = -32768")
         try db.beginTransaction(.immediate)
         do {
             let existing = try db.prepare("SELECT run_id, source_path FROM runs WHERE source_sha256 = ?")
@@ -174,13 +171,13 @@ public final class RunWriter {
         }
     }
 
-    /// The indexes a bulk load into an empty warehouse drops and `finish` rebuilds: a goroutine's intervals
-    /// are spread over the whole trace, so goroutine_states_by_goid would take its keys in random order. The
-    /// other indexes (metrics and ranges by name and time, goroutines by goid, ...) get theirs nearly in order,
-    /// so keeping them up to date during the load costs no more than building them after it (metrics_by_name
-    /// on a 45 MB trace's rows: 0.55 s maintained, 0.70 s built after), and that work then runs on the writer
-    /// thread instead of in the serial `finish`.
-    static let indexesBuiltAfterLoad = ["goroutine_states_by_goid", "stack_frame_refs_by_frame"]
+    /// The indexes a bulk load into an empty warehouse drops and `finish` rebuilds. Only stack_frame_refs'
+    /// lookup by frame (a few thousand rows, keys in random order). Every other index, goroutine_states_by_goid
+    /// included, is kept up to date during the load: that work runs on the writer thread, alongside the trace
+    /// reader, where a build after the load runs alone at the end. Measured on a 45 MB busy trace (6.1M
+    /// goroutine_states rows, 2 cores, multi-row INSERTs): goroutine_states_by_goid maintained cost the writer
+    /// thread 2.4 s of CPU and the ingest ~1.4 s less wall time than sorting it after the load (2.9 s alone).
+    static let indexesBuiltAfterLoad = ["stack_frame_refs_by_frame"]
 
     deinit {
         // Dropped without finish (an error path): nothing of the run stays.
@@ -211,14 +208,22 @@ public final class RunWriter {
         public let goroutineCount: Int64
         public let rowCount: Int64
         public let elapsedNs: UInt64
+        public internal(set) var timings: IngestTimings
     }
+
+    /// Phase times so far; `finish` adds its own (the ingest fills in hashing and reading).
+    public var timings = IngestTimings()
 
     /// Completes the runs row, builds the indexes and commits.
     public func finish(_ facts: TraceFacts) throws -> Result {
         precondition(!finished, "RunWriter.finish called twice")
         do {
+            var mark = IngestTimings.now()
             try flush()
             try pipeline.drain()
+            timings.drainNs = IngestTimings.now() - mark
+            timings.writerCPUNs = pipeline.writerCPUNs
+            mark = IngestTimings.now()
             goroutineCount = try db.scalarInt64("SELECT count(*) FROM goroutines WHERE run_id = ?", [.integer(runID)]) ?? 0
             let elapsed = DispatchTime.now().uptimeNanoseconds - startedAt
             let update = try db.prepare(
@@ -244,11 +249,14 @@ public final class RunWriter {
             try update.bind(runID, at: 14)
             try update.executeBound()
             try WarehouseSchema.createIndexes(db)
+            timings.indexesNs = IngestTimings.now() - mark
+            mark = IngestTimings.now()
             try db.commit()
+            timings.commitNs = IngestTimings.now() - mark
             finished = true
             return Result(
                 runID: runID, facts: facts, goroutineCount: goroutineCount, rowCount: rowCount,
-                elapsedNs: DispatchTime.now().uptimeNanoseconds - startedAt)
+                elapsedNs: DispatchTime.now().uptimeNanoseconds - startedAt, timings: timings)
         } catch {
             abandon()
             throw error
@@ -274,6 +282,7 @@ public final class RunWriter {
 
     private func flush() throws {
         guard batch.rows > 0 else { return }
+        batch.sortGoroutineStates()
         let full = batch
         batch = RowBatch(reservingRows: RowPipeline.rowsPerBatch)
         try pipeline.submit(full)

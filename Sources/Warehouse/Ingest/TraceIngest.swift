@@ -41,12 +41,17 @@ public enum TraceIngest {
         progress: (Int64) -> Void = { _ in }
     ) throws -> RunWriter.Result {
         try validateSource(path)
+        var mark = IngestTimings.now()
         let (sha256, bytes) = try SHA256.file(atPath: path)
+        let hashNs = IngestTimings.now() - mark
         let writer = try RunWriter(
             db: db, sourcePath: path, sha256: sha256, sourceBytes: bytes, metadata: options.metadata,
             replace: options.replace)
+        writer.timings.hashNs = hashNs
         do {
+            mark = IngestTimings.now()
             let facts = try source.writeRows(path: path, into: writer, progress: progress)
+            writer.timings.rowsNs = IngestTimings.now() - mark
             return try writer.finish(facts)
         } catch {
             writer.abandon()

@@ -10,6 +10,11 @@ public final class Database {
         /// SQLITE_OPEN_READONLY plus `PRAGMA query_only`, and an authorizer that refuses ATTACH/DETACH,
         /// load_extension() and pragmas that change settings. For ad-hoc user SQL.
         case readOnly
+        /// Read and write a new file that no other connection opens until its owner publishes it (see
+        /// WarehouseDraft): the rollback journal is kept in memory and nothing is synced, so a bulk load
+        /// writes each page once, instead of to the WAL and then again at the checkpoint. Call `enableWAL`
+        /// before handing the file to anyone else.
+        case privateNewFile
     }
 
     public let path: String
@@ -28,7 +33,7 @@ public final class Database {
         var db: OpaquePointer?
         var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
         switch mode {
-        case .readWrite: flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+        case .readWrite, .privateNewFile: flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
         case .readOnly: flags |= SQLITE_OPEN_READONLY
         }
         let code = sqlite3_open_v2(path, &db, flags, nil)
@@ -52,15 +57,14 @@ public final class Database {
             // read in scans, and bigger pages cut the per-page work of the load, the WAL and the checkpoint
             // (about a quarter of SQLite's CPU time for an ingest, measured with scripts/bench/bench-ingest.sh).
             // It must come before journal_mode=WAL, which writes the header.
-            try execute("PRAGMA page_size = 65536")
-            // WAL lets `query` read while an ingest writes. synchronous=NORMAL is durable against a killed
-            // process in WAL mode (a power cut may lose the last commit, never corrupt).
-            let journal = try scalarText("PRAGMA journal_mode = WAL")
-            if path != ":memory:" && path != "" && journal?.lowercased() != "wal" {
-                throw DatabaseError(
-                    code: SQLITE_ERROR, message: "cannot put \(path) in WAL mode (journal_mode is \(journal ?? "?"))")
-            }
-            try execute("PRAGMA synchronous = NORMAL")
+            try execute("PRAGMA page_size = \(Self.pageSize)")
+            try enableWAL()
+        case .privateNewFile:
+            try execute("PRAGMA page_size = \(Self.pageSize)")
+            // The owner deletes the file on any failure, so neither a journal file nor syncs are needed
+            // (WarehouseDraft syncs the finished file once, before it appears under its real name).
+            try execute("PRAGMA journal_mode = MEMORY")
+            try execute("PRAGMA synchronous = OFF")
         case .readOnly:
             try execute("PRAGMA query_only = 1")
             // No attached databases at all, even if the authorizer were bypassed.
@@ -69,6 +73,21 @@ public final class Database {
             guardState = state
             sqlite3_set_authorizer(db, readOnlyAuthorizer, Unmanaged.passUnretained(state).toOpaque())
         }
+    }
+
+    /// Page size of a new warehouse file.
+    static let pageSize = 65536
+
+    /// Puts the database in WAL mode, the warehouse's journal mode: `query` can read while an ingest writes.
+    /// synchronous=NORMAL is durable against a killed process in WAL mode (a power cut may lose the last
+    /// commit, never corrupt).
+    public func enableWAL() throws {
+        let journal = try scalarText("PRAGMA journal_mode = WAL")
+        if path != ":memory:" && path != "" && journal?.lowercased() != "wal" {
+            throw DatabaseError(
+                code: SQLITE_ERROR, message: "cannot put \(path) in WAL mode (journal_mode is \(journal ?? "?"))")
+        }
+        try execute("PRAGMA synchronous = NORMAL")
     }
 
     /// Process-wide SQLite settings, applied once before the first connection opens (sqlite3_config is
