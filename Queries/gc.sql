@@ -40,7 +40,7 @@ heap AS (
     SELECT 5 AS ord, 'heap' AS section, m.name, count(*) AS count, NULL AS total_ns, NULL AS p50_ns, NULL AS p99_ns,
            NULL AS max_ns, min(m.value) AS min_value, max(m.value) AS max_value,
            (SELECT l.value FROM metrics l WHERE l.run_id = m.run_id AND l.name = m.name
-            ORDER BY l.ts_ns DESC, l.rowid DESC LIMIT 1) AS last_value
+            ORDER BY l.ts_ns DESC, l.sample_id DESC LIMIT 1) AS last_value
     FROM metrics m
     WHERE m.run_id = :run_id AND m.name IN ('/memory/classes/heap/objects:bytes', '/gc/heap/goal:bytes')
     GROUP BY m.name

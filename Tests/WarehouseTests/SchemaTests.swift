@@ -85,6 +85,40 @@ let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().de
         #expect(throws: SchemaError.self) { try WarehouseSchema.migrate(db, migrations: current) }
     }
 
+    /// 0003 turned the metrics table into a view over interned names: a warehouse written before it keeps
+    /// its samples, in order, through the upgrade; a report over metrics (gc) reads the same rows.
+    @Test func metricSamplesSurviveTheUpgradeTo0003() throws {
+        let dir = try TemporaryDirectory()
+        let trace = packageRoot.appendingPathComponent("Tests/Fixtures/traces/go1.27/gc.trace").path
+        // The samples of a real trace, as the current warehouse holds them.
+        let current = try WarehouseStore.openForWriting(dir.path("current.db"))
+        _ = try TraceIngest.ingest(path: trace, into: current, source: TraceReaderAdapter.source)
+        let samples = try current.rows("SELECT run_id, ts_ns, name, value FROM metrics ORDER BY sample_id")
+        #expect(samples.count > 100)
+        #expect(Set(samples.map { $0[2] }).count >= 3, "heap, heap goal and GOMAXPROCS samples expected")
+
+        // The same samples in a warehouse at version 2, where metrics was a table.
+        let path = dir.path("old.db")
+        let before = WarehouseSchema.migrations.filter { $0.version <= 2 }
+        do {
+            let old = try Database(path: path)
+            try WarehouseSchema.migrate(old, migrations: before)
+            try old.execute(
+                "INSERT INTO runs (run_id, trace_version, source_path, source_sha256, source_bytes, ingested_at) VALUES (1, 'go1.27', 'gc.trace', 'x', 1, 'now')"
+            )
+            let insert = try old.prepare("INSERT INTO metrics (run_id, ts_ns, name, value) VALUES (?, ?, ?, ?)")
+            for row in samples {
+                for (i, value) in row.enumerated() { try insert.bind(value, at: Int32(i + 1)) }
+                try insert.executeBound()
+            }
+        }
+        let upgraded = try WarehouseStore.openForWriting(path)
+        #expect(try upgraded.scalarInt64("PRAGMA user_version") == Int64(WarehouseSchema.latestVersion))
+        #expect(try upgraded.rows("SELECT run_id, ts_ns, name, value FROM metrics ORDER BY sample_id") == samples)
+        #expect(try upgraded.scalarInt64("SELECT count(*) FROM sqlite_schema WHERE name = 'metrics_by_name'") == 0)
+        #expect(SchemaDocs.all.filter { $0.name == "metrics" }.count == 1, "metrics documented twice")
+    }
+
     @Test func newerWarehouseIsRefused() throws {
         let dir = try TemporaryDirectory()
         let path = dir.path("w.db")

@@ -4,7 +4,7 @@ import Foundation
 /// The tables the ingest writes, in the order of their INSERT statements in `RowPipeline`.
 enum IngestTable: Int, CaseIterable {
     case frames, stacks, stackFrameRefs, goroutines, goroutineStates, procs, procStates, threads, gcCycles
-    case stwPauses, ranges, metrics, tasks, regions, logs, cpuSamples, ingestIssues
+    case stwPauses, ranges, metricNames, metricSamples, tasks, regions, logs, cpuSamples, ingestIssues
 
     var name: String {
         switch self {
@@ -19,7 +19,8 @@ enum IngestTable: Int, CaseIterable {
         case .gcCycles: "gc_cycles"
         case .stwPauses: "stw_pauses"
         case .ranges: "ranges"
-        case .metrics: "metrics"
+        case .metricNames: "metric_names"
+        case .metricSamples: "metric_samples"
         case .tasks: "tasks"
         case .regions: "regions"
         case .logs: "logs"
@@ -46,7 +47,8 @@ enum IngestTable: Int, CaseIterable {
         case .gcCycles: ["seq", "start_ns", "end_ns", "complete"]
         case .stwPauses: ["reason", "start_ns", "end_ns", "goid"]
         case .ranges: ["scope", "scope_id", "name", "start_ns", "end_ns", "goid", "start_stack_id", "complete"]
-        case .metrics: ["ts_ns", "name", "value"]
+        case .metricNames: ["name_id", "name"]
+        case .metricSamples: ["ts_ns", "name_id", "value"]
         case .tasks:
             ["task_id", "parent_task_id", "name", "start_ns", "end_ns", "start_goid", "end_goid", "start_stack_id",
              "end_stack_id"]

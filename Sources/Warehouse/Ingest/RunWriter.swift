@@ -294,6 +294,23 @@ public final class RunWriter {
         if let id = pipeline.texts.id(value) { row.text(id: id) } else { row.value(.text(value)) }
     }
 
+    /// A text column with a handful of distinct values (state reasons and categories, metric, range and
+    /// proc state names): a linear scan of the ones seen, comparing strings (equal small strings compare as
+    /// two words), costs less than hashing the string for `text` on every row. Past `recentCapacity`
+    /// distinct values, the rest go through `text`.
+    @inline(__always)
+    private func frequentText(_ value: String, into row: inout RowValues) {
+        for entry in recentTexts where entry.text == value {
+            row.text(id: entry.id)
+            return
+        }
+        guard let id = pipeline.texts.id(value) else { return row.value(.text(value)) }
+        if recentTexts.count < Self.recentCapacity { recentTexts.append((value, id)) }
+        row.text(id: id)
+    }
+    private var recentTexts: [(text: String, id: Int32)] = []
+    private static let recentCapacity = 32
+
     /// A text column that is rarely repeated (log messages, task and region names, issue messages): a copy.
     private func uniqueText(_ value: String, into row: inout RowValues) { row.value(.text(value)) }
 
@@ -396,14 +413,30 @@ public final class RunWriter {
     }
 
     /// Goroutines already written: a goid is written once (the unique index on goroutines would fail the
-    /// whole ingest on a second row; a reappearing goroutine is recorded as an issue instead). About 16 bytes
-    /// per goroutine of the trace: the one structure of the ingest that grows with the trace.
-    private var writtenGoroutines = Set<Int64>()
+    /// whole ingest on a second row; a reappearing goroutine is recorded as an issue instead). Goids are
+    /// small and dense, so a bit per goid up to the largest seen (1 MiB at 8M goroutines), and a set for
+    /// any beyond 2^26: the one structure of the ingest that grows with the trace.
+    private var writtenGoroutineBits: [UInt64] = []
+    private var writtenGoroutinesLarge = Set<Int64>()
+
+    /// Marks `goid` written; false if it was already.
+    private func markWritten(_ goid: Int64) -> Bool {
+        guard goid >= 0 && goid < 1 << 26 else { return writtenGoroutinesLarge.insert(goid).inserted }
+        let word = Int(goid >> 6)
+        let bit: UInt64 = 1 << UInt64(goid & 63)
+        if word >= writtenGoroutineBits.count {
+            writtenGoroutineBits.append(
+                contentsOf: repeatElement(0, count: max(word + 1, writtenGoroutineBits.count * 2) - writtenGoroutineBits.count))
+        }
+        if writtenGoroutineBits[word] & bit != 0 { return false }
+        writtenGoroutineBits[word] |= bit
+        return true
+    }
 
     /// Writes a goroutine's row. A goid written before (a goroutine that reappears after its end, which a
     /// valid trace never has) is recorded as an ingest issue instead.
     public func insertGoroutine(_ row: GoroutineRow) throws {
-        guard writtenGoroutines.insert(row.goid).inserted else {
+        guard markWritten(row.goid) else {
             try insertIssue(
                 severity: .warning, message: "goroutine \(row.goid) reappeared after its end; its first row is kept",
                 tsNs: row.createdNs)
@@ -430,8 +463,8 @@ public final class RunWriter {
         var r = RowValues()
         r.int(goid)
         r.text(id: stateTextIDs[state.index])
-        text(reason, into: &r)
-        text(category, into: &r)
+        frequentText(reason, into: &r)
+        frequentText(category, into: &r)
         r.int(startNs)
         r.int(endNs)
         r.int(stackID)
@@ -449,7 +482,7 @@ public final class RunWriter {
     public func insertProcState(procID: Int64, state: String, startNs: Int64, endNs: Int64, threadID: Int64?) throws {
         var r = RowValues()
         r.int(procID)
-        text(state, into: &r)
+        frequentText(state, into: &r)
         r.int(startNs)
         r.int(endNs)
         r.int(threadID)
@@ -480,7 +513,7 @@ public final class RunWriter {
 
     public func insertSTWPause(reason: String, startNs: Int64, endNs: Int64, goid: Int64?) throws {
         var r = RowValues()
-        text(reason, into: &r)
+        frequentText(reason, into: &r)
         r.int(startNs)
         r.int(endNs)
         r.int(goid)
@@ -492,9 +525,9 @@ public final class RunWriter {
         startStackID: Int64?, complete: Bool
     ) throws {
         var r = RowValues()
-        text(scope, into: &r)
+        frequentText(scope, into: &r)
         r.int(scopeID)
-        text(name, into: &r)
+        frequentText(name, into: &r)
         r.int(startNs)
         r.int(endNs)
         r.int(goid)
@@ -506,10 +539,22 @@ public final class RunWriter {
     public func insertMetric(tsNs: Int64, name: String, value: DatabaseValue) throws {
         var r = RowValues()
         r.int(tsNs)
-        text(name, into: &r)
+        r.int(try metricNameID(name))
         r.value(value)
-        try queue(.metrics, r)
+        try queue(.metricSamples, r)
     }
+
+    /// The run's id for a metric name (metric_names), adding the name on first use. A trace has a handful.
+    private func metricNameID(_ name: String) throws -> Int64 {
+        for (i, known) in metricNames.enumerated() where known == name { return Int64(i + 1) }
+        metricNames.append(name)
+        var r = RowValues()
+        r.int(Int64(metricNames.count))
+        text(name, into: &r)
+        try queue(.metricNames, r)
+        return Int64(metricNames.count)
+    }
+    private var metricNames: [String] = []
 
     public struct TaskRow: Sendable {
         public var taskID: Int64

@@ -6,6 +6,7 @@
 ///   CREATE VIEW name AS -- doc: what a row is.
 ///   SELECT expr AS column, -- doc: what the column holds.
 ///   ALTER TABLE name ADD COLUMN column TYPE; -- doc: what the column holds.   (in later migrations)
+///   DROP TABLE name; / DROP VIEW name;   (a later migration replaces it: its docs go, a new CREATE brings new ones)
 public struct TableDoc: Sendable, Equatable {
     public enum Kind: String, Sendable { case table, view }
     public let name: String
@@ -42,6 +43,14 @@ public enum SchemaDocs {
                     indexByName[name] = docs.count
                     current = docs.count
                     docs.append(TableDoc(name: name, kind: kind, doc: doc ?? "", columns: []))
+                } else if words.count >= 3, words[0] == "DROP", words[1] == "TABLE" || words[1] == "VIEW" {
+                    // A later migration replaced it (e.g. 0003: the metrics table became a view).
+                    let name = objectName(code.hasSuffix(";") ? String(code.dropLast()) : code, after: words[1])
+                    if let i = indexByName.removeValue(forKey: name) {
+                        docs.remove(at: i)
+                        indexByName = indexByName.mapValues { $0 > i ? $0 - 1 : $0 }
+                    }
+                    current = nil
                 } else if words.count >= 6, words[0] == "ALTER", words[1] == "TABLE", let doc {
                     // ALTER TABLE t ADD [COLUMN] c ...
                     let tokens = code.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
