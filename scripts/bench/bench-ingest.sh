@@ -65,7 +65,7 @@ seed_trace="$root/Tests/Fixtures/traces/go1.27/mutex.trace"
 ingest() { # ingest TRACE: into a new warehouse; its size goes to $work/db.bytes
   rm -f "$work/w.db" "$work/w.db-wal" "$work/w.db-shm"
   measure traceware "$traceware" ingest --timings --db "$work/w.db" "$1"
-  grep '^timings:' "$work/traceware.err" | sed 's/ (.*//' >>"$work/traceware.phases"
+  grep '^timings:' "$work/traceware.err" | sed -E 's/ \([^()]*\)$//' >>"$work/traceware.phases"
   { stat -c %s "$work/w.db"; stat -c %s "$work/w.db-wal" 2>/dev/null || true; } | awk '{ n += $1 } END { print n }' >"$work/db.bytes"
 }
 
@@ -73,7 +73,7 @@ ingest_existing() { # ingest_existing TRACE: into a warehouse that already holds
   rm -f "$work/old.db" "$work/old.db-wal" "$work/old.db-shm"
   "$traceware" ingest --db "$work/old.db" "$seed_trace" >/dev/null
   measure existing "$traceware" ingest --timings --db "$work/old.db" "$1"
-  grep '^timings:' "$work/existing.err" | sed 's/ (.*//' >>"$work/existing.phases"
+  grep '^timings:' "$work/existing.err" | sed -E 's/ \([^()]*\)$//' >>"$work/existing.phases"
 }
 
 # median_phases TIMES PHASES: the --timings line of the run whose wall time is the median.
