@@ -164,8 +164,9 @@ struct RowValues {
 struct RowBatch: Sendable {
     fileprivate var slots: [[Int64]] = Array(repeating: [], count: IngestTable.allCases.count)
     fileprivate var values: [DatabaseValue] = []
-    /// The order to insert goroutine_states rows in (indexes into its rows), when `sortGoroutineStates` ran.
-    fileprivate var goroutineStateOrder: [Int32] = []
+    /// Per table: the order to insert its rows in (indexes into its rows), when `sortByGoid` ordered it;
+    /// empty for the order they came in.
+    fileprivate var order: [[Int32]] = Array(repeating: [], count: IngestTable.allCases.count)
     private(set) var rows = 0
 
     /// Room for `rows` goroutine_states rows (the widest and by far the most common shape: a header and
@@ -197,19 +198,21 @@ struct RowBatch: Sendable {
     /// (by start time), so the writer inserts them in goroutine_states_by_goid order: the index's keys then
     /// land on neighbouring pages instead of all over the tree. At 45 MB: ~0.75 s less of the writer thread's
     /// CPU, for ~0.3 s of the ingest thread's, which has time to spare. Rowids still follow time within a
-    /// goroutine.
-    mutating func sortGoroutineStates() {
-        let table = IngestTable.goroutineStates
-        let width = table.columns.count + 1
-        let count = slots[table.rawValue].count / width
-        guard count > 1 else { return }
-        var keys: [(goid: Int64, row: Int32)] = []
-        keys.reserveCapacity(count)
-        slots[table.rawValue].withUnsafeBufferPointer { slots in
-            for row in 0..<count { keys.append((slots[row * width + 1], Int32(row))) }
+    /// goroutine. The goroutines rows (written as goroutines end) likewise, for goroutines_by_goid.
+    mutating func sortByGoid() {
+        for table in [IngestTable.goroutineStates, .goroutines] {
+            // goid is the first column of both
+            let width = table.columns.count + 1
+            let count = slots[table.rawValue].count / width
+            guard count > 1 else { continue }
+            var keys: [(goid: Int64, row: Int32)] = []
+            keys.reserveCapacity(count)
+            slots[table.rawValue].withUnsafeBufferPointer { slots in
+                for row in 0..<count { keys.append((slots[row * width + 1], Int32(row))) }
+            }
+            keys.sort { $0.goid != $1.goid ? $0.goid < $1.goid : $0.row < $1.row }
+            order[table.rawValue] = keys.map(\.row)
         }
-        keys.sort { $0.goid != $1.goid ? $0.goid < $1.goid : $0.row < $1.row }
-        goroutineStateOrder = keys.map(\.row)
     }
 }
 
@@ -218,7 +221,7 @@ struct RowBatch: Sendable {
 /// (the ingest thread hands it over with the first batch and takes it back in `drain`), as SQLite's
 /// multi-thread mode requires.
 final class RowPipeline: @unchecked Sendable {
-    /// Rows per batch handed to the writer: bigger batches give `RowBatch.sortGoroutineStates` longer runs
+    /// Rows per batch handed to the writer: bigger batches give `RowBatch.sortByGoid` longer runs
     /// to sort (writer thread CPU at 45 MB: 5.9 s with 8192, 5.6 s with 32768, 5.5 s with 65536 for 10 MB
     /// more memory per batch in flight).
     static let rowsPerBatch = 32768
@@ -325,7 +328,7 @@ final class RowPipeline: @unchecked Sendable {
                     throw DatabaseError(code: SQLITE_MISUSE, message: "bad row batch", sql: single[table].sql)
                 }
                 let rows = slots.count / (columns + 1)
-                let order = table == IngestTable.goroutineStates.rawValue ? batch.goroutineStateOrder : []
+                let order = batch.order[table]
                 guard order.isEmpty || order.count == rows else {
                     throw DatabaseError(code: SQLITE_MISUSE, message: "bad row batch", sql: single[table].sql)
                 }

@@ -282,7 +282,7 @@ public final class RunWriter {
 
     private func flush() throws {
         guard batch.rows > 0 else { return }
-        batch.sortGoroutineStates()
+        batch.sortByGoid()
         let full = batch
         batch = RowBatch(reservingRows: RowPipeline.rowsPerBatch)
         try pipeline.submit(full)
