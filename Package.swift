@@ -35,8 +35,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "GoTraceTests", dependencies: ["GoTrace"]),
-        .testTarget(name: "WarehouseTests", dependencies: ["Warehouse", "GoTrace"]),
-        .testTarget(name: "CLITests", dependencies: []),
+        // What the test targets share (package root, oracle Go, the traceware binary, processes, temp dirs).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "GoTraceTests", dependencies: ["GoTrace", "TestSupport"]),
+        .testTarget(name: "WarehouseTests", dependencies: ["Warehouse", "GoTrace", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
     ]
 )

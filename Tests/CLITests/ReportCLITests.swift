@@ -1,62 +1,30 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `traceware reports` and `traceware report` as a user runs them: the built binary, a warehouse made by
 /// `traceware ingest` from fixture traces.
 enum CLI {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-
-    /// The traceware executable built next to the test bundle.
-    static var traceware: String {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("traceware").path
-    }
-
     struct Output {
         var status: Int32
         var stdout: String
         var stderr: String
     }
 
+    /// Runs the built traceware, without any $TRACEWARE_DB of the test environment.
     static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Output {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: traceware)
-        process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        env["TRACEWARE_DB"] = nil
+        var env: [String: String?] = ["TRACEWARE_DB": nil]
         for (k, v) in environment { env[k] = v }
-        process.environment = env
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Output(
-            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self))
+        let (status, stdout, stderr) = try TestProcess.run(tracewareExecutable, arguments, environment: env)
+        return Output(status: status, stdout: stdout, stderr: stderr)
     }
 
     static func fixture(_ version: String, _ scenario: String) -> String {
         packageRoot.appendingPathComponent("Tests/Fixtures/traces/go\(version)/\(scenario).trace").path
     }
 
-    /// A temporary directory removed at deinit.
-    final class Directory {
-        let url: URL
-        init() throws {
-            url = FileManager.default.temporaryDirectory.appendingPathComponent("traceware-cli-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        }
-        func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-        deinit { try? FileManager.default.removeItem(at: url) }
-    }
-
     /// A warehouse with runs 1, 2 labelled "base" (go1.27 sleep and chan) and run 3 labelled "head" (go1.27 mutex).
-    static func warehouse(_ directory: Directory) throws -> String {
+    static func warehouse(_ directory: TemporaryDirectory) throws -> String {
         let db = directory.path("w.db")
         for (scenario, label) in [("sleep", "base"), ("chan", "base"), ("mutex", "head")] {
             let result = try run(["ingest", "--db", db, "--label", label, fixture("1.27", scenario)])
@@ -76,7 +44,7 @@ enum CLI {
 
 @Suite struct ReportCLITests {
     @Test func reportsListsTheCannedReportsWithoutAWarehouse() throws {
-        let directory = try CLI.Directory()
+        let directory = try TemporaryDirectory()
         let result = try CLI.run(["reports", "--db", directory.path("none.db"), "--format", "json"])
         #expect(result.status == 0, "\(result.stderr)")
         let rows = try CLI.json(result)
@@ -92,7 +60,7 @@ enum CLI {
     }
 
     @Test func reportRunsByIDLabelOrLatest() throws {
-        let directory = try CLI.Directory()
+        let directory = try TemporaryDirectory()
         let db = try CLI.warehouse(directory)
         // Default: the latest run (3, "head").
         var rows = try CLI.json(try CLI.run(["report", "mutex-share", "--db", db, "--format", "json"]))
@@ -116,7 +84,7 @@ enum CLI {
     }
 
     @Test func parametersAreBoundAndChecked() throws {
-        let directory = try CLI.Directory()
+        let directory = try TemporaryDirectory()
         let db = try CLI.warehouse(directory)
         // An injection attempt is a value: no goroutine has that start function, and nothing else happens.
         let injection = try CLI.run([
@@ -147,7 +115,7 @@ enum CLI {
     }
 
     @Test func unknownReportListsTheNames() throws {
-        let directory = try CLI.Directory()
+        let directory = try TemporaryDirectory()
         let db = try CLI.warehouse(directory)
         let result = try CLI.run(["report", "no-such-report", "--db", db])
         #expect(result.status != 0)
@@ -156,7 +124,7 @@ enum CLI {
     }
 
     @Test func saveRunAndDeleteAReport() throws {
-        let directory = try CLI.Directory()
+        let directory = try TemporaryDirectory()
         let db = try CLI.warehouse(directory)
         let sql = "SELECT count(*) AS goroutines FROM goroutines WHERE run_id = :run_id AND is_system = :system"
         let file = directory.path("count.sql")
@@ -199,7 +167,7 @@ enum CLI {
     }
 
     @Test func saveRefusesWritesAndBadFlags() throws {
-        let directory = try CLI.Directory()
+        let directory = try TemporaryDirectory()
         let db = try CLI.warehouse(directory)
         var result = try CLI.run(["report", "save", "evil", "--sql", "DELETE FROM runs", "--db", db])
         #expect(result.status != 0)
@@ -223,7 +191,7 @@ enum CLI {
     }
 
     @Test func queriesDirectoryReplacesACannedReport() throws {
-        let directory = try CLI.Directory()
+        let directory = try TemporaryDirectory()
         let db = try CLI.warehouse(directory)
         let queries = directory.path("queries")
         try FileManager.default.createDirectory(atPath: queries, withIntermediateDirectories: true)

@@ -4,6 +4,7 @@
 // Fixture traces in the legacy format (Go 1.11–1.21) are checked by V1ConformanceTests instead: Go's own
 // output for them is not deterministic (map iteration order), so that suite compares against several Go runs.
 import Foundation
+import TestSupport
 import Testing
 
 @testable import GoTrace
@@ -21,7 +22,7 @@ func ourParsedDump(_ path: String) -> (output: [UInt8], result: ParsedDumpResult
     @Test func goIsAvailable() {
         if GoOracle.isAvailable { return }
         if GoOracle.isCI {
-            Issue.record("Go toolchain missing at \(GoOracle.goBinary): install it with scripts/install-go.sh or set TRACEWARE_GO")
+            Issue.record("Go toolchain missing at \(goBinary): install it with scripts/install-go.sh or set TRACEWARE_GO")
         } else {
             print("ConformanceTests: \(GoOracle.skipMessage)")
         }

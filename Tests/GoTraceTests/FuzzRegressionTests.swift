@@ -4,6 +4,7 @@
 // error (or success) must agree with Go 1.27.3's `go tool trace -d=parsed`. Go's own FuzzReader corpus (read
 // from GOROOT, converted from `go test fuzz v1` form) is held to the same standard.
 import Foundation
+import TestSupport
 import Testing
 
 @testable import GoTrace

@@ -13,6 +13,7 @@
 // printed, modulo (2); it makes no claim about how Go varies, so it needs no test of Go's own variation (an earlier
 // test of that was flaky: Go's output varies by run and machine load).
 import Foundation
+import TestSupport
 import Testing
 
 @testable import GoTrace
@@ -123,13 +124,13 @@ enum V1Dump {
 
     @Test func goIsThere() {
         if V1TestGo.available { return }
-        if V1TestGo.inCI { Issue.record("Go toolchain missing at \(V1TestGo.goBinary) (set TRACEWARE_GO)") }
+        if V1TestGo.inCI { Issue.record("Go toolchain missing at \(goBinary) (set TRACEWARE_GO)") }
     }
 
     @Test(arguments: files)
     func dumpMatchesGo(_ file: String) throws {
         guard V1TestGo.available else {
-            if V1TestGo.inCI { Issue.record("Go toolchain missing at \(V1TestGo.goBinary)") }
+            if V1TestGo.inCI { Issue.record("Go toolchain missing at \(goBinary)") }
             return
         }
         let (ours, error) = V1Dump.dump(file)

@@ -2,6 +2,7 @@
 // `go tool trace -d=parsed` fails on them (same message, no events printed, since Go's v1 reader parses the whole
 // file up front), and never trap. Where Go itself panics (see below) we only check what Go printed before.
 import Foundation
+import TestSupport
 import Testing
 
 @testable import GoTrace
@@ -17,7 +18,7 @@ import Testing
     @Test(arguments: ["user_task_region_1_11_good", "user_task_region_1_21_good", "http_1_21_good"])
     func truncatedTracesFailLikeGo(_ name: String) throws {
         guard V1TestGo.available else {
-            if V1TestGo.inCI { Issue.record("Go toolchain missing at \(V1TestGo.goBinary)") }
+            if V1TestGo.inCI { Issue.record("Go toolchain missing at \(goBinary)") }
             return
         }
         let src = V1TestGo.testdataDir + "/" + name

@@ -1,11 +1,11 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import GoTrace
 
 /// Go toolchain and v1 trace files for the V1 tests (the toolchain itself comes from GoOracle).
 enum V1TestGo {
-    static var goBinary: String { GoOracle.goBinary }
     /// GOROOT of that toolchain: bin/go's grandparent.
     static var goroot: String {
         URL(fileURLWithPath: goBinary).deletingLastPathComponent().deletingLastPathComponent().path
@@ -49,7 +49,7 @@ enum V1TestGo {
 @Suite struct V1ParserTests {
     @Test func parsesGoodTestdata() throws {
         guard V1TestGo.available else {
-            if V1TestGo.inCI { Issue.record("Go not found at \(V1TestGo.goBinary)") }
+            if V1TestGo.inCI { Issue.record("Go not found at \(goBinary)") }
             return
         }
         let good = V1TestGo.goodFiles()

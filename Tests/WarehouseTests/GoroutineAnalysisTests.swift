@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Warehouse
@@ -7,7 +8,7 @@ import Testing
 /// real v1-format traces shipped in Go's own source tree (internal/trace/internal/tracev1/testdata).
 enum WarehouseTraces {
     static var goroot: URL {
-        URL(fileURLWithPath: GoSummary.goBinary).resolvingSymlinksInPath().deletingLastPathComponent()
+        URL(fileURLWithPath: goBinary).resolvingSymlinksInPath().deletingLastPathComponent()
             .deletingLastPathComponent()
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Warehouse
@@ -18,8 +19,8 @@ import Testing
     }
 
     static func goCreations(_ trace: String) throws -> [Int64: Creation] {
-        let (status, stdout, stderr) = try GoSummary.run(
-            GoSummary.goBinary, ["tool", "trace", "-d=parsed", trace],
+        let (status, stdout, stderr) = try TestProcess.run(
+            goBinary, ["tool", "trace", "-d=parsed", trace],
             environment: ["GOTOOLCHAIN": "local", "GOFLAGS": "", "GOPROXY": "off"])
         guard status == 0 else { throw GoSummary.Failure(description: "go tool trace -d=parsed \(trace): \(stderr)") }
         var result: [Int64: Creation] = [:]

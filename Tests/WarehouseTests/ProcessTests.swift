@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Warehouse
@@ -7,11 +8,7 @@ import Testing
 /// ingest. The large trace is written at test time by the fixture workload program (scenario busy) with the
 /// oracle Go toolchain: a real trace, big enough for an ingest to take a while.
 enum ProcessSupport {
-    /// The traceware executable built next to the test bundle.
-    static var traceware: String {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("traceware").path
-    }
+    static var traceware: String { tracewareExecutable }
 
     static let busyTrace: GoSummary.Result2<String> = {
         do {
@@ -20,10 +17,10 @@ enum ProcessSupport {
             let program = packageRoot.appendingPathComponent("Tests/Fixtures/programs/workload").path
             let binary = dir.appendingPathComponent("workload").path
             let env = ["GOTOOLCHAIN": "local", "GOFLAGS": "", "GOPROXY": "off"]
-            var (status, _, stderr) = try GoSummary.run(GoSummary.goBinary, ["build", "-o", binary, "."], directory: program, environment: env)
+            var (status, _, stderr) = try TestProcess.run(goBinary, ["build", "-o", binary, "."], directory: program, environment: env)
             guard status == 0 else { return .failure("building the workload failed: \(stderr)") }
             let trace = dir.appendingPathComponent("busy.trace").path
-            (status, _, stderr) = try GoSummary.run(binary, ["-scenario", "busy", "-duration", "3s", "-o", trace], environment: env)
+            (status, _, stderr) = try TestProcess.run(binary, ["-scenario", "busy", "-duration", "3s", "-o", trace], environment: env)
             guard status == 0 else { return .failure("the busy workload failed: \(stderr)") }
             return .success(trace)
         } catch {
@@ -32,22 +29,11 @@ enum ProcessSupport {
     }()
 
     static func start(_ arguments: [String], environment: [String: String] = [:]) throws -> (Process, Pipe, Pipe) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: traceware)
-        process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in environment { env[k] = v }
-        process.environment = env
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        return (process, out, err)
+        try TestProcess.start(traceware, arguments, environment: environment)
     }
 
     static func run(_ arguments: [String]) throws -> (Int32, String, String) {
-        try GoSummary.run(traceware, arguments)
+        try TestProcess.run(traceware, arguments)
     }
 }
 
@@ -251,18 +237,18 @@ enum ProcessSupport {
 
         // The complete generations before the damage are ingested: as many events as Go reads before its error.
         let env = ["GOTOOLCHAIN": "local", "GOFLAGS": "", "GOPROXY": "off"]
-        guard FileManager.default.isExecutableFile(atPath: GoSummary.goBinary) else {
-            if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("Go missing at \(GoSummary.goBinary)") }
+        guard FileManager.default.isExecutableFile(atPath: goBinary) else {
+            if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("Go missing at \(goBinary)") }
             return
         }
-        let (goStatus, goOut, _) = try GoSummary.run(GoSummary.goBinary, ["tool", "trace", "-d=parsed", damaged], environment: env)
+        let (goStatus, goOut, _) = try TestProcess.run(goBinary, ["tool", "trace", "-d=parsed", damaged], environment: env)
         #expect(goStatus != 0, "Go reads the damaged trace without error")
         let goEvents = goOut.split(separator: "\n").filter { $0.hasPrefix("M=") }.count
         #expect(goEvents > 0 && row.count == 4 && row[3] == "\(goEvents)", "Go read \(goEvents) events; ours: \(out)")
 
         // The lost time range ends after it starts and within the undamaged trace's span as Go reads it (last
         // event time minus the first Sync's time; batch headers can be a little later than the last event).
-        let (_, whole, _) = try GoSummary.run(GoSummary.goBinary, ["tool", "trace", "-d=parsed", source], environment: env)
+        let (_, whole, _) = try TestProcess.run(goBinary, ["tool", "trace", "-d=parsed", source], environment: env)
         func time(_ line: Substring) -> Int64? {
             guard let r = line.range(of: " Time=") else { return nil }
             return Int64(line[r.upperBound...].prefix { $0.isNumber })

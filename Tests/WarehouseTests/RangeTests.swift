@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Warehouse
@@ -13,8 +14,8 @@ import Testing
 
     /// Range instances per name in Go's parsed event stream.
     static func goRangeCounts(_ trace: String) throws -> [String: Int] {
-        let (status, stdout, stderr) = try GoSummary.run(
-            GoSummary.goBinary, ["tool", "trace", "-d=parsed", trace],
+        let (status, stdout, stderr) = try TestProcess.run(
+            goBinary, ["tool", "trace", "-d=parsed", trace],
             environment: ["GOTOOLCHAIN": "local", "GOFLAGS": "", "GOPROXY": "off"])
         guard status == 0 else { throw GoSummary.Failure(description: "go tool trace -d=parsed \(trace): \(stderr)") }
         var open = Set<String>()

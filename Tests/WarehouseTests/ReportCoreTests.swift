@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Warehouse
@@ -84,11 +85,11 @@ enum ReportCoreSupport {
         let directory = try TemporaryDirectory()
         let profile = directory.path("\(kind).pb")
         let env = ["GOTOOLCHAIN": "local", "GOFLAGS": "", "GOPROXY": "off"]
-        let (status, _, stderr) = try GoSummary.run(
-            "/bin/sh", ["-c", "exec \"$0\" tool trace -pprof=\"$1\" \"$2\" > \"$3\"", GoSummary.goBinary, kind, trace, profile],
+        let (status, _, stderr) = try TestProcess.run(
+            "/bin/sh", ["-c", "exec \"$0\" tool trace -pprof=\"$1\" \"$2\" > \"$3\"", goBinary, kind, trace, profile],
             environment: env)
         guard status == 0 else { throw GoSummary.Failure(description: "go tool trace -pprof=\(kind) \(trace): \(stderr)") }
-        let (rawStatus, raw, rawError) = try GoSummary.run(GoSummary.goBinary, ["tool", "pprof", "-raw", profile], environment: env)
+        let (rawStatus, raw, rawError) = try TestProcess.run(goBinary, ["tool", "pprof", "-raw", profile], environment: env)
         guard rawStatus == 0 else { throw GoSummary.Failure(description: "go tool pprof -raw: \(rawError)") }
         return parseRaw(raw)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Warehouse
@@ -264,10 +265,10 @@ extension Dictionary where Key == String, Value == DatabaseValue {
         let env = ["GOTOOLCHAIN": "local", "GOFLAGS": "", "GOPROXY": "off"]
         // The profile is binary: written to a file by the shell, then read by pprof.
         let file = directory.path("syscall.pb")
-        let shell = "\(GoSummary.goBinary) tool trace -pprof=syscall '\(trace)' > '\(file)'"
-        let (status, _, stderr) = try GoSummary.run("/bin/sh", ["-c", shell], environment: env)
+        let shell = "\(goBinary) tool trace -pprof=syscall '\(trace)' > '\(file)'"
+        let (status, _, stderr) = try TestProcess.run("/bin/sh", ["-c", shell], environment: env)
         guard status == 0 else { throw GoSummary.Failure(description: "\(shell): \(stderr)") }
-        let (status2, raw, stderr2) = try GoSummary.run(GoSummary.goBinary, ["tool", "pprof", "-raw", file], environment: env)
+        let (status2, raw, stderr2) = try TestProcess.run(goBinary, ["tool", "pprof", "-raw", file], environment: env)
         guard status2 == 0 else { throw GoSummary.Failure(description: "pprof -raw \(file): \(stderr2)") }
         var samples: [(Int64, Int64, [Int])] = []
         var locations: [Int: [String]] = [:]

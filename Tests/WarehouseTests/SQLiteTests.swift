@@ -1,18 +1,8 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Warehouse
-
-/// A fresh directory per test, removed at the end.
-final class TemporaryDirectory {
-    let url: URL
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("traceware-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-    deinit { try? FileManager.default.removeItem(at: url) }
-}
 
 @Suite struct SQLiteTests {
     @Test func bindAndReadEveryStorageClass() throws {

@@ -1,11 +1,8 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Warehouse
-
-/// The package root, found from this file's path (Tests/WarehouseTests/SchemaTests.swift).
-let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent()
 
 @Suite struct EmbeddedSQLTests {
     @Test func embeddedFilesEqualTheFilesOnDisk() throws {

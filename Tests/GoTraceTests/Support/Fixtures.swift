@@ -1,6 +1,7 @@
 // Discovery of the conformance inputs: real fixture traces under Tests/Fixtures/traces/** and Go's own
 // testdata cases (GOROOT/src/internal/trace/testdata/tests/*.test), converted to binary traces.
 import Foundation
+import TestSupport
 import Testing
 
 /// One real trace file under Tests/Fixtures/traces.
@@ -63,7 +64,7 @@ struct GoTestdataCase: CustomTestStringConvertible, Sendable {
 enum GoTestdataCases {
     /// GOROOT of the oracle toolchain: the go binary lives in GOROOT/bin.
     static var goroot: URL {
-        URL(fileURLWithPath: GoOracle.goBinary).resolvingSymlinksInPath()
+        URL(fileURLWithPath: goBinary).resolvingSymlinksInPath()
             .deletingLastPathComponent().deletingLastPathComponent()
     }
 

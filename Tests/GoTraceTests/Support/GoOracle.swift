@@ -1,16 +1,10 @@
 // Test support for the conformance harness: finds fixture traces and Go's testdata cases, runs Go's
 // `go tool trace -d=parsed` as the oracle (cached per test run in a temp dir, never committed) and diffs text.
 import Foundation
+import TestSupport
 import Testing
 
-/// The package root, from this file's location (Tests/GoTraceTests/Support/GoOracle.swift).
-let packageRoot: URL = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
 enum GoOracle {
-    /// The go binary: env TRACEWARE_GO, else Go 1.27.3 where install-go.sh puts it.
-    static let goBinary: String = ProcessInfo.processInfo.environment["TRACEWARE_GO"] ?? "/opt/go/1.27.3/go/bin/go"
-
     static let isCI: Bool = ProcessInfo.processInfo.environment["CI"] == "true"
 
     static let isAvailable: Bool = FileManager.default.isExecutableFile(atPath: goBinary)

@@ -1,12 +1,11 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Go's own goroutine analysis as the oracle: scripts/gotools/summary runs internal/trace's Summarizer over a
 /// trace (as cmd/trace's goroutine analysis does) and prints its totals as JSON; scripts/gotool.sh builds it
 /// from the oracle toolchain (TRACEWARE_GO, default /opt/go/1.27.3/go/bin/go).
 enum GoSummary {
-    static let goBinary = ProcessInfo.processInfo.environment["TRACEWARE_GO"] ?? "/opt/go/1.27.3/go/bin/go"
-
     /// Totals keyed like the warehouse: "running", "runnable", "syscall", "syscall_blocked", and
     /// "waiting/<reason>" for each block reason (Go's BlockTimeByReason).
     struct Result {
@@ -66,7 +65,7 @@ enum GoSummary {
     static func tool(_ name: String) -> Result2<String> {
         do {
             let script = packageRoot.appendingPathComponent("scripts/gotool.sh").path
-            let (status, stdout, stderr) = try run("/bin/bash", [script, name], environment: ["TRACEWARE_GO": goBinary])
+            let (status, stdout, stderr) = try TestProcess.run("/bin/bash", [script, name], environment: ["TRACEWARE_GO": goBinary])
             let path = stdout.trimmingCharacters(in: .whitespacesAndNewlines)
             guard status == 0, !path.isEmpty else { return .failure("scripts/gotool.sh \(name) failed: \(stderr)") }
             return .success(path)
@@ -78,7 +77,7 @@ enum GoSummary {
     /// Runs a built oracle tool on a trace and decodes the JSON it prints.
     static func decode<T: Decodable>(_ type: T.Type, running tool: Result2<String>, on trace: String) throws -> T {
         let binary = try tool.get()
-        let (status, stdout, stderr) = try run(binary, [trace])
+        let (status, stdout, stderr) = try TestProcess.run(binary, [trace])
         guard status == 0 else {
             throw Failure(description: "\(URL(fileURLWithPath: binary).lastPathComponent) \(trace) failed: \(stderr)")
         }
@@ -89,7 +88,7 @@ enum GoSummary {
     static let binary = tool("summary")
 
     static func summarize(_ trace: String) throws -> Result {
-        let (status, stdout, stderr) = try run(try binary.get(), [trace])
+        let (status, stdout, stderr) = try TestProcess.run(try binary.get(), [trace])
         // Exit 3: the reader stopped at an error; the summary covers what was read before it (like cmd/trace).
         guard status == 0 || status == 3 else { throw Failure(description: "Go summary of \(trace) failed: \(stderr)") }
         let output = try JSONDecoder().decode(Output.self, from: Data(stdout.utf8))
@@ -103,27 +102,5 @@ enum GoSummary {
         return Result(
             goroutines: output.Totals.Goroutines, totals: totals, names: names,
             goroutineStats: output.Goroutines ?? [])
-    }
-
-    static func run(_ executable: String, _ arguments: [String], directory: String? = nil, environment: [String: String] = [:])
-        throws -> (Int32, String, String)
-    {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in environment { env[k] = v }
-        process.environment = env
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        // Read both pipes before waiting so a large output cannot block the child.
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
     }
 }

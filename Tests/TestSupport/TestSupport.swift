@@ -1,0 +1,61 @@
+// What the three test targets share: where the package and the oracle Go are, the traceware binary the tests
+// run, temporary directories, and running a process.
+import Foundation
+
+/// The package root (this file is Tests/TestSupport/TestSupport.swift).
+public let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+
+/// The oracle Go toolchain: $TRACEWARE_GO, else Go 1.27.3 where scripts/install-go.sh puts it.
+public let goBinary = ProcessInfo.processInfo.environment["TRACEWARE_GO"] ?? "/opt/go/1.27.3/go/bin/go"
+
+/// The traceware executable built next to the test bundle.
+public var tracewareExecutable: String {
+    let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("traceware").path
+}
+
+/// A fresh directory per test, removed at deinit.
+public final class TemporaryDirectory {
+    public let url: URL
+    public init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("traceware-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+    public func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
+
+public enum TestProcess {
+    /// Starts `executable` with the test process's environment plus `environment` (a nil value removes that
+    /// variable); stdout and stderr go to the returned pipes.
+    public static func start(
+        _ executable: String, _ arguments: [String], directory: String? = nil, environment: [String: String?] = [:]
+    ) throws -> (Process, Pipe, Pipe) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        return (process, out, err)
+    }
+
+    /// Runs `executable` to the end: (exit status, stdout, stderr).
+    public static func run(
+        _ executable: String, _ arguments: [String], directory: String? = nil, environment: [String: String?] = [:]
+    ) throws -> (Int32, String, String) {
+        let (process, out, err) = try start(executable, arguments, directory: directory, environment: environment)
+        // Read both pipes before waiting so a large output cannot block the child.
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    }
+}
