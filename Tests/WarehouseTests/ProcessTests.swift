@@ -10,7 +10,7 @@ import Testing
 enum ProcessSupport {
     static var traceware: String { tracewareExecutable }
 
-    static let busyTrace: GoSummary.Result2<String> = {
+    static let busyTrace: GoSummary.Outcome<String> = {
         do {
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("traceware-busy-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

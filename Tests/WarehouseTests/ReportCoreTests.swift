@@ -52,7 +52,7 @@ enum ReportCoreSupport {
 
     static let scenarios = ["mutex", "rwmutex", "waitgroup", "many", "tcp", "file", "gc", "chan", "select", "sleep"]
 
-    static let shared: GoSummary.Result2<Shared> = {
+    static let shared: GoSummary.Outcome<Shared> = {
         do {
             let traces = scenarios.flatMap { ReportCoreSupport.fixtures($0, versions: versions) }
             return .success(try Shared(traces))

@@ -45,24 +45,18 @@ enum GoSummary {
         var Goroutines: [GoSummary.Goroutine]?
     }
 
-    struct Failure: Error, CustomStringConvertible {
+    struct Failure: Error, CustomStringConvertible, ExpressibleByStringInterpolation {
         var description: String
+        init(description: String) { self.description = description }
+        init(stringLiteral value: String) { description = value }
     }
 
-    enum Result2<T: Sendable>: Sendable {
-        case success(T)
-        case failure(String)
-        func get() throws -> T {
-            switch self {
-            case .success(let v): return v
-            case .failure(let message): throw Failure(description: message)
-            }
-        }
-    }
+    /// A setup step's outcome, kept in a `static let` so it runs once per test process (a failure included).
+    typealias Outcome<T> = Swift.Result<T, Failure>
 
     /// A Go oracle tool of scripts/gotools, built by scripts/gotool.sh. Keep the result in a `static let`, so it
     /// is built once per test process (and a failure is kept).
-    static func tool(_ name: String) -> Result2<String> {
+    static func tool(_ name: String) -> Outcome<String> {
         do {
             let script = packageRoot.appendingPathComponent("scripts/gotool.sh").path
             let (status, stdout, stderr) = try TestProcess.run("/bin/bash", [script, name], environment: ["TRACEWARE_GO": goBinary])
@@ -75,7 +69,7 @@ enum GoSummary {
     }
 
     /// Runs a built oracle tool on a trace and decodes the JSON it prints.
-    static func decode<T: Decodable>(_ type: T.Type, running tool: Result2<String>, on trace: String) throws -> T {
+    static func decode<T: Decodable>(_ type: T.Type, running tool: Outcome<String>, on trace: String) throws -> T {
         let binary = try tool.get()
         let (status, stdout, stderr) = try TestProcess.run(binary, [trace])
         guard status == 0 else {
