@@ -59,21 +59,24 @@ gobench=$("$root/scripts/gotool.sh" readbench)
 [ -n "$traceware" ] || traceware=$(build_traceware "$scratch")
 [ -n "$traceware" ] && [ -x "$traceware" ] || { echo "no traceware binary" >&2; exit 1; }
 
-# A warehouse holding one small run, copied for each "existing" measurement.
+# The small run that the "existing" warehouse holds before each measured ingest.
 seed_trace="$root/Tests/Fixtures/traces/go1.27/mutex.trace"
+
+ingest_into() { # ingest_into NAME DB TRACE: times `traceware ingest --timings` as NAME, keeps its phase line
+  measure "$1" "$traceware" ingest --timings --db "$2" "$3"
+  grep '^timings:' "$work/$1.err" | sed -E 's/ \([^()]*\)$//' >>"$work/$1.phases"
+}
 
 ingest() { # ingest TRACE: into a new warehouse; its size goes to $work/db.bytes
   rm -f "$work/w.db" "$work/w.db-wal" "$work/w.db-shm"
-  measure traceware "$traceware" ingest --timings --db "$work/w.db" "$1"
-  grep '^timings:' "$work/traceware.err" | sed -E 's/ \([^()]*\)$//' >>"$work/traceware.phases"
+  ingest_into traceware "$work/w.db" "$1"
   { stat -c %s "$work/w.db"; stat -c %s "$work/w.db-wal" 2>/dev/null || true; } | awk '{ n += $1 } END { print n }' >"$work/db.bytes"
 }
 
 ingest_existing() { # ingest_existing TRACE: into a warehouse that already holds a run
   rm -f "$work/old.db" "$work/old.db-wal" "$work/old.db-shm"
   "$traceware" ingest --db "$work/old.db" "$seed_trace" >/dev/null
-  measure existing "$traceware" ingest --timings --db "$work/old.db" "$1"
-  grep '^timings:' "$work/existing.err" | sed -E 's/ \([^()]*\)$//' >>"$work/existing.phases"
+  ingest_into existing "$work/old.db" "$1"
 }
 
 # median_phases TIMES PHASES: the --timings line of the run whose wall time is the median.
