@@ -107,8 +107,13 @@ public final class WarehouseDraft {
         guard !done else { return }
         done = true
         db = nil
-        for suffix in ["", "-journal", "-wal", "-shm"] { unlink(draftPath + suffix) }
+        Self.remove(draftPath)
         close(lockFD)
+    }
+
+    /// Deletes a draft and whatever journal files SQLite may have left beside it.
+    private static func remove(_ draft: String) {
+        for suffix in ["", "-journal", "-wal", "-shm"] { unlink(draft + suffix) }
     }
 
     /// Drafts for `path` are named `.NAME.draft-XXXXXXXX` in its directory.
@@ -130,7 +135,7 @@ public final class WarehouseDraft {
             var info = stat()
             let idle = fstat(fd, &info) == 0 && (info.st_size > 0 || time(nil) - info.st_mtim.tv_sec > 60)
             if idle && flock(fd, LOCK_EX | LOCK_NB) == 0 {
-                for suffix in ["", "-journal", "-wal", "-shm"] { unlink(file + suffix) }
+                remove(file)
             }
             close(fd)
         }

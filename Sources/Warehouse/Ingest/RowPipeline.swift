@@ -334,8 +334,8 @@ final class RowPipeline: @unchecked Sendable {
                 }
                 var row = 0
                 while row < rows {
-                    let statement = rows - row >= Self.rowsPerStatement ? multi[table] : single[table]
-                    let count = statement === single[table] ? 1 : Self.rowsPerStatement
+                    let count = rows - row >= Self.rowsPerStatement ? Self.rowsPerStatement : 1
+                    let statement = count == 1 ? single[table] : multi[table]
                     for r in 0..<count {
                         let next = order.isEmpty ? row + r : Int(order[row + r])
                         try bind(

@@ -85,6 +85,7 @@ public final class RunWriter {
     private let startedAt = DispatchTime.now().uptimeNanoseconds
     private var finished = false
 
+    /// Rows written to goroutines.
     public private(set) var goroutineCount: Int64 = 0
     public private(set) var rowCount: Int64 = 0
 
@@ -225,7 +226,6 @@ public final class RunWriter {
             timings.drainNs = IngestTimings.now() - mark
             timings.writerCPUNs = pipeline.writerCPUNs
             mark = IngestTimings.now()
-            goroutineCount = try db.scalarInt64("SELECT count(*) FROM goroutines WHERE run_id = ?", [.integer(runID)]) ?? 0
             let elapsed = DispatchTime.now().uptimeNanoseconds - startedAt
             let update = try db.prepare(
                 """
@@ -443,6 +443,7 @@ public final class RunWriter {
                 tsNs: row.createdNs)
             return
         }
+        goroutineCount += 1
         var r = RowValues()
         r.int(row.goid)
         r.int(row.parentGoid)
