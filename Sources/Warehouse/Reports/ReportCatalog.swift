@@ -120,7 +120,10 @@ public enum ReportCatalog {
     // MARK: Sources
 
     /// The embedded Queries/*.sql.
-    public static func canned() throws -> [Report] {
+    public static func canned() throws -> [Report] { try cannedReports.get() }
+
+    /// The embedded reports, parsed once per process (compare reads three of them for every run).
+    private static let cannedReports = Result {
         try EmbeddedSQL.queries.map { try parse(name: $0.name, sql: $0.contents, origin: .canned) }
     }
 
