@@ -29,6 +29,9 @@ enum IngestTable: Int, CaseIterable {
         }
     }
 
+    /// `columns.count` of each table, by rawValue.
+    static let columnCounts = allCases.map(\.columns.count)
+
     /// The columns after run_id, in parameter order (parameter 1 is run_id).
     var columns: [String] {
         switch self {
@@ -178,6 +181,8 @@ struct RowBatch: Sendable {
     @inline(__always)
     mutating func append(_ table: IngestTable, _ row: RowValues) {
         let t = table.rawValue
+        // A RunWriter insert method that disagrees with `IngestTable.columns` would shift every later value.
+        assert(row.count == IngestTable.columnCounts[t], "\(table.name): \(row.count) values for its columns")
         // header: NULL mask in bits 0-15, interned-text mask in 16-31, aside mask in 32-47
         slots[t].append(Int64(bitPattern: row.nulls | row.interned << 16 | row.asideMask << 32))
         withUnsafeBytes(of: row.slots) { raw in
@@ -229,7 +234,6 @@ final class RowPipeline: @unchecked Sendable {
     /// Per table: the one-row INSERT, and the INSERT of `rowsPerStatement` rows (one VALUES tuple each).
     private let single: [Statement]
     private let multi: [Statement]
-    private let columnCounts: [Int]
     let texts = InternedTexts()
 
     /// Rows per multi-row INSERT. Each execution of an INSERT opens its cursors and seeks the table and every
@@ -249,7 +253,6 @@ final class RowPipeline: @unchecked Sendable {
     init(db: Database, runID: Int64) throws {
         var single: [Statement] = []
         var multi: [Statement] = []
-        var counts: [Int] = []
         for table in IngestTable.allCases {
             let columns = table.columns
             precondition(columns.count <= RowValues.maxColumns)
@@ -271,11 +274,9 @@ final class RowPipeline: @unchecked Sendable {
             }
             single.append(one)
             multi.append(many)
-            counts.append(columns.count)
         }
         self.single = single
         self.multi = multi
-        self.columnCounts = counts
     }
 
     /// Hands a batch to the writer thread. Throws the writer's error, if an earlier batch failed.
@@ -322,7 +323,7 @@ final class RowPipeline: @unchecked Sendable {
         let started = IngestTimings.threadCPUNanoseconds()
         defer { writerCPUNs &+= IngestTimings.threadCPUNanoseconds() &- started }
         for table in 0..<batch.slots.count where !batch.slots[table].isEmpty {
-            let columns = columnCounts[table]
+            let columns = IngestTable.columnCounts[table]
             try batch.slots[table].withUnsafeBufferPointer { slots in
                 guard slots.count % (columns + 1) == 0 else {
                     throw DatabaseError(code: SQLITE_MISUSE, message: "bad row batch", sql: single[table].sql)
