@@ -6,8 +6,16 @@ import Foundation
 public let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
 
-/// The oracle Go toolchain: $TRACEWARE_GO, else Go 1.27.3 where scripts/install-go.sh puts it.
-public let goBinary = ProcessInfo.processInfo.environment["TRACEWARE_GO"] ?? "/opt/go/1.27.3/go/bin/go"
+/// The oracle Go toolchain: $TRACEWARE_GO (scripts/test.sh, the README's test command, sets it after finding or
+/// installing Go 1.27.3), else where scripts/test.sh installs it: /opt/go/1.27.3, or ~/.cache/traceware/go/1.27.3 when
+/// /opt/go is not writable.
+public let goBinary: String = {
+    let env = ProcessInfo.processInfo.environment
+    if let go = env["TRACEWARE_GO"], !go.isEmpty { return go }
+    let dirs = [env["TRACEWARE_GO_DIR"], "/opt/go", (env["XDG_CACHE_HOME"] ?? NSHomeDirectory() + "/.cache") + "/traceware/go"]
+    let candidates = dirs.compactMap { $0 }.map { $0 + "/1.27.3/go/bin/go" }
+    return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[1]
+}()
 
 /// The traceware executable built next to the test bundle.
 public var tracewareExecutable: String {
