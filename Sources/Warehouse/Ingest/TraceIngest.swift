@@ -44,13 +44,26 @@ public enum TraceIngest {
         var mark = IngestTimings.now()
         let (sha256, bytes) = try SHA256.file(atPath: path)
         let hashNs = IngestTimings.now() - mark
-        let writer = try RunWriter(
-            db: db, sourcePath: path, sha256: sha256, sourceBytes: bytes, metadata: options.metadata,
-            replace: options.replace)
-        writer.timings.hashNs = hashNs
+        func newWriter() throws -> RunWriter {
+            let writer = try RunWriter(
+                db: db, sourcePath: path, sha256: sha256, sourceBytes: bytes, metadata: options.metadata,
+                replace: options.replace)
+            writer.timings.hashNs = hashNs
+            return writer
+        }
+        var writer = try newWriter()
         do {
             mark = IngestTimings.now()
-            let facts = try source.writeRows(path: path, into: writer, progress: progress)
+            let facts: TraceFacts
+            do {
+                facts = try source.writeRows(path: path, into: writer, progress: progress)
+            } catch let again as IngestRerun {
+                // Only after a damaged trace (see IngestRerun's throwers): the run is written again, in a new
+                // transaction.
+                writer.abandon()
+                writer = try newWriter()
+                facts = try again.rerun(writer, progress)
+            }
             writer.timings.rowsNs = IngestTimings.now() - mark
             return try writer.finish(facts)
         } catch {
