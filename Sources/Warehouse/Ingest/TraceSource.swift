@@ -89,6 +89,7 @@ public struct EventStreamRowSource: TraceRowSource {
                 severity: .error, message: damage.message, byteOffset: damage.byteOffset, tsNs: facts.endNs)
         }
         if beyondSync == 0 {
+            facts.holdsNoEvents = true
             // A file that is only a header (Go reads it as one Sync event, without error), or a trace cut or
             // damaged inside its first generation (one Sync, then the error): both are runs with nothing in
             // them, kept as Go keeps them and flagged here.
