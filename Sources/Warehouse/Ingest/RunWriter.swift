@@ -85,7 +85,8 @@ public final class RunWriter {
     public let db: Database
     public let runID: Int64
     public let sourcePath: String
-    private let startedAt = DispatchTime.now().uptimeNanoseconds
+    /// When the ingest began (the first writer's start, when the ingest had to start over).
+    var startedAt = DispatchTime.now().uptimeNanoseconds
     private var finished = false
 
     /// Rows written to goroutines.

@@ -61,7 +61,9 @@ public enum TraceIngest {
                 // Only after a damaged trace (see IngestRerun's throwers): the run is written again, in a new
                 // transaction.
                 writer.abandon()
+                let startedAt = writer.startedAt
                 writer = try newWriter()
+                writer.startedAt = startedAt
                 facts = try again.rerun(writer, progress)
             }
             writer.timings.rowsNs = IngestTimings.now() - mark
