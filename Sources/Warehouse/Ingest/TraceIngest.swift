@@ -5,7 +5,8 @@ public protocol TraceRowSource {
     /// Reads the trace at `path` and writes its rows through `writer`, reporting bytes consumed to
     /// `progress`. Throws (an IngestError naming the file and offset) when the file cannot be read at all;
     /// a trace that is damaged after good generations is kept up to the damage, recorded with
-    /// `writer.insertIssue`, and flagged in the returned facts.
+    /// `writer.insertIssue`, and flagged in the returned facts. Throws IngestRerun when the rows written
+    /// so far must go: the ingest then rolls them back and has the run written again by a fresh writer.
     func writeRows(path: String, into writer: RunWriter, progress: (Int64) -> Void) throws -> TraceFacts
 }
 
