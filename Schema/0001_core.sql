@@ -29,7 +29,7 @@ CREATE TABLE runs ( -- doc: One row per ingested trace file.
     clock_origin INTEGER NOT NULL DEFAULT 0, -- doc: The trace clock value (Go's trace.Time, ns) at start_ns: the first event's timestamp.
     wall_clock_start_ns INTEGER, -- doc: Unix time in ns at start_ns, when the trace carries a wall-clock snapshot (Go 1.25+); NULL otherwise.
     truncated INTEGER NOT NULL DEFAULT 0, -- doc: 1 when the trace was cut short or damaged and only its complete generations were ingested.
-    lost_bytes INTEGER NOT NULL DEFAULT 0, -- doc: Bytes of the trace file not ingested because of truncation or damage.
+    lost_bytes INTEGER NOT NULL DEFAULT 0, -- doc: Bytes of the trace file not ingested because of truncation or damage: the first source_bytes - lost_bytes bytes are a complete trace that Go reads without error to event_count events (for traces before Go 1.26 cut inside their first generation, that is the header alone, which Go reads to its one Sync event and then reports 'no frequency event found'). On a damaged trace the run keeps the events up to the last Sync event before the error, as cmd/trace does.
     lost_start_ns INTEGER, -- doc: Start of the time range lost to truncation (the end of the last good generation); NULL when nothing was lost.
     lost_end_ns INTEGER, -- doc: End of the time range lost to truncation, when known; NULL otherwise.
     ingested_at TEXT NOT NULL, -- doc: When the ingest committed, UTC, ISO 8601.
@@ -44,7 +44,7 @@ CREATE TABLE run_tags ( -- doc: Free-form build metadata of a run (--tag KEY=VAL
     PRIMARY KEY (run_id, key)
 ) WITHOUT ROWID;
 
-CREATE TABLE ingest_issues ( -- doc: Non-fatal problems met while ingesting a run (truncation, damage, oddities), one row each.
+CREATE TABLE ingest_issues ( -- doc: Non-fatal problems met while ingesting a run (truncation, damage, oddities), one row each. A trace that holds no events beyond its Sync event (a file that is only a header, which Go reads as one Sync without error, or a trace cut or damaged inside its first generation) is kept as an empty run with 0 goroutines and a 'warning' row saying so.
     run_id INTEGER NOT NULL, -- doc: The run (runs.run_id).
     severity TEXT NOT NULL, -- doc: 'info', 'warning' or 'error' (an error stopped the reading; what came before it was kept).
     byte_offset INTEGER, -- doc: Offset in the trace file where the problem was found, when known.

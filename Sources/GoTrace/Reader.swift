@@ -16,6 +16,14 @@ public final class Reader {
     /// good; cmd/trace uses this for its "Lost N% of the latest trace data" warning, though Go counts
     /// bufio's reads, so its figure can be slightly larger).
     public private(set) var validBytes: Int64 = 0
+    /// Length of the file prefix that holds exactly what was read up to the last Sync event: Go reads those
+    /// bytes alone, without error, to the same events (up to and including that Sync, which then stands as
+    /// the final one). Where the data before each Sync ends: a generation's Sync comes out before its events,
+    /// so it stands for the generations before it, which end where its own first batch begins; the Sync
+    /// emitted before an error stands for everything delivered, which ends where the failed read began; the
+    /// final Sync, for the whole file. Unlike `validBytes` it never includes read-ahead. 0 for legacy
+    /// (pre-1.22) traces, which have no generations.
+    public private(set) var completeBytes: Int64 = 0
 
     private let r: FileReader
     // Hot state: no dynamic exclusivity checks (a Reader is used from one thread at a time and never
@@ -69,6 +77,8 @@ public final class Reader {
     private var spillErr: TraceError?
     /// Whether we emitted a Sync before reporting spillErr.
     private var spillErrSync = false
+    /// Where the batch that failed with spillErr begins (or the generation, for an error reading it).
+    private var spillErrAt: Int64 = 0
 
     /// Once an error was returned, it is returned again (Go leaves the Reader's behaviour unspecified).
     @exclusivity(unchecked) private var failed: (any Error)?
@@ -170,9 +180,10 @@ public final class Reader {
         return t > lastTs ? t : nil
     }
 
-    private func sync(_ table: EvTable?, _ ts: Time) -> Event {
+    private func sync(_ table: EvTable?, _ ts: Time, complete: Int64) -> Event {
         syncs += 1
         validBytes = r.offset
+        completeBytes = complete
         return syncEvent(table: table, ts: ts, n: syncs)
     }
 
@@ -213,9 +224,9 @@ public final class Reader {
                 // the error for the next call.
                 readGenErr = error
                 gen = nil
-                return sync(nil, lastTs)
+                return sync(nil, lastTs, complete: tailStart)
             }
-            return try installGen(g)
+            return try installGen(g, start: tailStart)
         }
         guard let table = curTable else {
             throw TraceError("internal error: no generation installed")
@@ -307,13 +318,15 @@ public final class Reader {
                 throw spillErr
             }
             spillErrSync = true
-            return sync(nil, lastTs)
+            // The generation just consumed read up to the batch that failed: a file ending there is the
+            // same trace, ending cleanly.
+            return sync(nil, lastTs, complete: spillErrAt)
         }
         if gen != nil && spill == nil {
             // If we have a generation from the last read, nothing left in the frontier, and no spilled
             // batch (so no further generation), we're done. Emit the final sync event.
             done = true
-            return sync(nil, lastTs)
+            return sync(nil, lastTs, complete: r.offset)
         }
 
         // Read the next generation. Go assigns (gen, spill, spillErr) from the call, so a hard error
@@ -321,11 +334,14 @@ public final class Reader {
         let g: Generation?
         tailStart = r.offset
         tailSpillTime = spill?.batch.time
+        // The generation begins with its spilled batch, read with the previous one.
+        let genStart = spill?.headerOffset ?? r.offset
         do {
             let (ng, ns, se) = try readGenerationWithSpill(r, spill, version, reuse: gen?.store)
             g = ng
             spill = ns
-            spillErr = se
+            spillErr = se?.error
+            spillErrAt = se?.at ?? 0
         } catch {
             g = nil
             spill = nil
@@ -334,18 +350,19 @@ public final class Reader {
         guard let g else {
             gen = nil
             spillErrSync = true
-            return sync(nil, lastTs)
+            return sync(nil, lastTs, complete: genStart)
         }
-        return try installGen(g)
+        return try installGen(g, start: genStart)
     }
 
-    /// Go's `installGen`: installs the new generation and returns its Sync event.
-    private func installGen(_ g: Generation?) throws(TraceError) -> Event {
+    /// Go's `installGen`: installs the new generation, which begins at file offset `start`, and returns its
+    /// Sync event.
+    private func installGen(_ g: Generation?, start: Int64) throws(TraceError) -> Event {
         guard let g else {
             // Emit the final sync event.
             gen = nil
             done = true
-            return sync(nil, lastTs)
+            return sync(nil, lastTs, complete: r.offset)
         }
         gen = g
 
@@ -366,7 +383,7 @@ public final class Reader {
         }
 
         // Always emit a sync event at the beginning of the generation.
-        return sync(g.table, g.table.freq.mul(g.minTs))
+        return sync(g.table, g.table.freq.mul(g.minTs), complete: start)
     }
 
     /// Go's `dumpFrontier`.

@@ -13,8 +13,9 @@ struct Dump: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print a trace's ordered events exactly as `go tool trace -d=parsed` does.",
         discussion: """
-            On a damaged trace, prints the events that could be read, then the error (file, what is wrong, \
-            byte offset) and how much of the trace was lost, and exits with status 1.
+            On a damaged trace, prints the events that could be read, then on stderr the error exactly as Go \
+            prints it (one line, or Go's multi-line "broken trace" dump), and exits with status 1, as Go does. \
+            `traceware ingest` keeps the byte offset of the error (in ingest_issues).
             """)
 
     @Argument(help: "The trace file.") var trace: String
@@ -23,17 +24,28 @@ struct Dump: ParsableCommand {
     var parseOnly = false
 
     func run() throws {
+        // stderr is go tool trace -d=parsed's: its logAndDie prints the error alone ("%s\n"), with no
+        // program name, file or offset, and no "Lost N% of the latest trace data" line (that belongs to its
+        // interactive mode). A file that cannot be opened reads as Go's os.Open error.
+        let fd = open(trace, O_RDONLY)
+        guard fd >= 0 else {
+            let reason = String(cString: strerror(errno))
+            throw fail("failed to read trace file: open \(trace): \(reason.prefix(1).lowercased() + reason.dropFirst())")
+        }
+        close(fd)
         let result = ParsedDump.run(path: trace, parseOnly: parseOnly) { writeAll(1, $0) }
         if parseOnly {
             let line = "\(result.events) events\n"
             Array(line.utf8).withUnsafeBufferPointer { writeAll(1, $0) }
         }
         guard let error = result.error else { return }
-        // TraceError's one line names the file, the byte offset where known, and what is wrong.
-        var message = "traceware dump: \(error)\n"
-        if let lost = result.lossDescription { message += "traceware dump: warning: \(lost)\n" }
-        Array(message.utf8).withUnsafeBufferPointer { writeAll(2, $0) }
-        throw ExitCode(1)
+        throw fail(error.message)
+    }
+
+    /// Go's logAndDie: the message on stderr, then exit status 1 (the ExitCode to throw).
+    private func fail(_ message: String) -> ExitCode {
+        Array((message + "\n").utf8).withUnsafeBufferPointer { writeAll(2, $0) }
+        return ExitCode(1)
     }
 }
 

@@ -50,6 +50,9 @@ struct Ingest: ParsableCommand {
                     "warning: \(trace) is truncated or damaged: ingested its complete generations, "
                         + "lost \(f.lostBytes) bytes (see ingest_issues for run \(result.runID))")
             }
+            if f.holdsNoEvents {
+                warn("warning: \(trace) holds no events beyond its sync event: run \(result.runID) is empty")
+            }
             print(
                 "run \(result.runID): \(f.traceVersion), \(f.eventCount) events, \(result.goroutineCount) goroutines, "
                     + "duration \(formatSeconds(f.endNs)), ingested in \(formatSeconds(Int64(result.elapsedNs)))"

@@ -79,10 +79,12 @@ import Testing
         var futureVersion = goodBytes
         futureVersion.replaceSubrange(0..<16, with: Array("go 1.99 trace\u{0}\u{0}\u{0}".utf8))
         // A v1 (Go 1.21) trace cut short: Go's v1 reader parses the whole file first and fails as a whole.
+        // (A file that is only a valid header is not bad input: Go reads it as one Sync event, and it is kept
+        // as an empty run; see LostBytesTests.)
         let v1 = try Data(contentsOf: packageRoot.appendingPathComponent("Tests/Fixtures/traces/go1.21/sleep.trace"))
         let inputs: [(String, Data?)] = [
             ("random.trace", noise), ("empty.trace", Data()), ("source.go", Data("package main\n\nfunc main() {}\n".utf8)),
-            ("old.trace", oldVersion), ("future.trace", futureVersion), ("header-only.trace", goodBytes.prefix(16)),
+            ("old.trace", oldVersion), ("future.trace", futureVersion),
             ("v1-cut.trace", v1.prefix(v1.count * 2 / 3)), ("missing.trace", nil),
         ]
         for (name, contents) in inputs {

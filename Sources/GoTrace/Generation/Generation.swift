@@ -53,6 +53,8 @@ struct SpilledBatch {
     var gen: UInt64
     var batch: Batch
     var data: [UInt8]
+    /// File offset of the batch's header: where its generation begins (`batch.fileOffset` is its data's).
+    var headerOffset: Int64
 }
 
 /// A generation over `store` (recycled from the previous generation when given).
@@ -109,10 +111,11 @@ func readGeneration(_ r: FileReader, _ ver: TraceVersion, reuse: ByteStore? = ni
 
 /// Go's `readGenerationWithSpill` (traces before Go 1.26). Returns the generation (nil if none), the
 /// first batch of the next generation if one was read, and an error reading that spill, which must be
-/// reported only after the generation has been consumed.
+/// reported only after the generation has been consumed, with the file offset of the batch that failed
+/// (everything before it was read into the generation).
 func readGenerationWithSpill(
     _ r: FileReader, _ spillIn: SpilledBatch?, _ ver: TraceVersion, reuse: ByteStore? = nil
-) throws(TraceError) -> (Generation?, SpilledBatch?, TraceError?) {
+) throws(TraceError) -> (Generation?, SpilledBatch?, (error: TraceError, at: Int64)?) {
     if ver >= .go126 {
         throw TraceError(path: r.path, "internal error: readGenerationWithSpill called for Go 1.26+ trace")
     }
@@ -132,7 +135,7 @@ func readGenerationWithSpill(
     }
     var spill: SpilledBatch? = nil
     // Read batches one at a time until we either hit the next generation.
-    var spillErr: TraceError? = nil
+    var spillErr: (error: TraceError, at: Int64)? = nil
     while true {
         let start = r.offset
         let res: BatchRead
@@ -142,7 +145,7 @@ func readGenerationWithSpill(
             if g.gen != 0 {
                 // This may be an error reading the first batch of the next generation.
                 // This is fine. Let's forge ahead assuming that what we've got so far is fine.
-                spillErr = error
+                spillErr = (error, start)
                 break
             }
             throw error
@@ -160,7 +163,7 @@ func readGenerationWithSpill(
             // TODO (as in Go): increment the generation with wraparound the same way the runtime does.
             let data = g.store.bytes(b.start, b.end)
             g.store.truncate(to: b.start)
-            spill = SpilledBatch(gen: gen, batch: b, data: data)
+            spill = SpilledBatch(gen: gen, batch: b, data: data, headerOffset: start)
             break
         }
         if gen != g.gen {

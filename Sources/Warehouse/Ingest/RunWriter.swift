@@ -58,6 +58,9 @@ public struct TraceFacts: Sendable {
     public var lostBytes: Int64 = 0
     public var lostStartNs: Int64? = nil
     public var lostEndNs: Int64? = nil
+    /// The run holds nothing but Sync events (a header-only file, or a trace that failed inside its first
+    /// generation): kept, with an ingest_issues warning.
+    public var holdsNoEvents = false
 
     public init() {}
 }
@@ -82,7 +85,8 @@ public final class RunWriter {
     public let db: Database
     public let runID: Int64
     public let sourcePath: String
-    private let startedAt = DispatchTime.now().uptimeNanoseconds
+    /// When the ingest began (the first writer's start, when the ingest had to start over).
+    var startedAt = DispatchTime.now().uptimeNanoseconds
     private var finished = false
 
     /// Rows written to goroutines.

@@ -5,7 +5,8 @@ public protocol TraceRowSource {
     /// Reads the trace at `path` and writes its rows through `writer`, reporting bytes consumed to
     /// `progress`. Throws (an IngestError naming the file and offset) when the file cannot be read at all;
     /// a trace that is damaged after good generations is kept up to the damage, recorded with
-    /// `writer.insertIssue`, and flagged in the returned facts.
+    /// `writer.insertIssue`, and flagged in the returned facts. Throws IngestRerun when the rows written
+    /// so far must go: the ingest then rolls them back and has the run written again by a fresh writer.
     func writeRows(path: String, into writer: RunWriter, progress: (Int64) -> Void) throws -> TraceFacts
 }
 
@@ -44,13 +45,28 @@ public enum TraceIngest {
         var mark = IngestTimings.now()
         let (sha256, bytes) = try SHA256.file(atPath: path)
         let hashNs = IngestTimings.now() - mark
-        let writer = try RunWriter(
-            db: db, sourcePath: path, sha256: sha256, sourceBytes: bytes, metadata: options.metadata,
-            replace: options.replace)
-        writer.timings.hashNs = hashNs
+        func newWriter() throws -> RunWriter {
+            let writer = try RunWriter(
+                db: db, sourcePath: path, sha256: sha256, sourceBytes: bytes, metadata: options.metadata,
+                replace: options.replace)
+            writer.timings.hashNs = hashNs
+            return writer
+        }
+        var writer = try newWriter()
         do {
             mark = IngestTimings.now()
-            let facts = try source.writeRows(path: path, into: writer, progress: progress)
+            let facts: TraceFacts
+            do {
+                facts = try source.writeRows(path: path, into: writer, progress: progress)
+            } catch let again as IngestRerun {
+                // Only after a damaged trace (see IngestRerun's throwers): the run is written again, in a new
+                // transaction.
+                writer.abandon()
+                let startedAt = writer.startedAt
+                writer = try newWriter()
+                writer.startedAt = startedAt
+                facts = try again.rerun(writer, progress)
+            }
             writer.timings.rowsNs = IngestTimings.now() - mark
             return try writer.finish(facts)
         } catch {

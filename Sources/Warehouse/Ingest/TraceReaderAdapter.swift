@@ -16,7 +16,6 @@ struct ReaderStream: TraceEventStream {
     let fileBytes: Int64
     var damage: TraceDamage?
     private var syncs = 0
-    private var others = 0
     private var finished = false
 
     init(path: String) throws {
@@ -36,13 +35,11 @@ struct ReaderStream: TraceEventStream {
         do {
             guard let event = try reader.readEvent() else {
                 finished = true
-                // Go reads a header-only file as an empty trace (one Sync); a run with nothing in it is refused.
-                if others == 0 {
-                    throw IngestError(path: reader.path, byteOffset: fileBytes, message: "the trace holds no events")
-                }
+                // A header-only file reads as one Sync, without error, as in Go: an empty run (see
+                // EventStreamRowSource).
                 return nil
             }
-            if event.kind == .sync { syncs += 1 } else { others += 1 }
+            if event.kind == .sync { syncs += 1 }
             return event
         } catch let error as TraceError {
             finished = true
@@ -51,9 +48,11 @@ struct ReaderStream: TraceEventStream {
             guard syncs >= 1 else {
                 throw IngestError(path: reader.path, byteOffset: error.offset, message: error.message)
             }
-            // validBytes is where the last good generation ended as far as the reader knows; it can already
-            // include a read-ahead of the damaged generation, so the damage offset bounds it.
-            let good = min(reader.validBytes, error.offset ?? reader.validBytes)
+            // What was read up to the last Sync is exactly what a file of the first completeBytes bytes holds
+            // (runs.lost_bytes's contract: Go reads that prefix without error to the same events). Not the
+            // error's offset, which can lie deep inside the failed generation, nor validBytes, which counts
+            // what the reader had consumed, read-ahead included.
+            let good = reader.completeBytes
             damage = TraceDamage(
                 byteOffset: error.offset ?? good, lostBytes: max(0, fileBytes - good), message: error.message,
                 lostEndTime: reader.lostTailEndTime()?.rawValue)

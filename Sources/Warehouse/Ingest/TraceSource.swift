@@ -38,11 +38,24 @@ public struct EventStreamRowSource: TraceRowSource {
     public init(open: @escaping TraceOpener) { self.open = open }
 
     public func writeRows(path: String, into writer: RunWriter, progress: (Int64) -> Void) throws -> TraceFacts {
+        try write(path: path, into: writer, progress: progress, keep: nil)
+    }
+
+    /// Writes the rows of the stream's events, or with `keep` of its first `keep.events` events only, the
+    /// stream's damage being then `keep.damage` (found by an earlier reading).
+    private func write(
+        path: String, into writer: RunWriter, progress: (Int64) -> Void, keep: (events: Int64, damage: TraceDamage)?
+    ) throws -> TraceFacts {
         var stream = try open(path)
         let rows = EventRows(writer: writer)
         var sinceProgress = 0
-        while let event = try stream.nextEvent() {
+        var events: Int64 = 0
+        var throughLastSync: Int64 = 0
+        var beyondSync: Int64 = 0  // events kept that are not Syncs
+        while keep.map({ events < $0.events }) ?? true, let event = try stream.nextEvent() {
             try rows.consume(event)
+            events += 1
+            if event.kind == .sync { throughLastSync = events } else { beyondSync += 1 }
             sinceProgress += 1
             if sinceProgress == 65_536 {
                 sinceProgress = 0
@@ -50,9 +63,24 @@ public struct EventStreamRowSource: TraceRowSource {
             }
         }
         progress(stream.bytesConsumed)
+        let damage = keep?.damage ?? stream.damage
+        if let damage, keep == nil, events > throughLastSync {
+            // The reader delivered events of a generation it then failed on (before Go 1.26 a cut generation
+            // is read as far as it goes; any generation can fail while its events are ordered). Like
+            // cmd/trace, which keeps the events up to the last Sync before an error (parseTrace's
+            // validEvents), the run keeps only those: then the file's first source_bytes - lost_bytes bytes
+            // are a complete trace that Go reads without error to exactly the run's events. (Go's goroutine
+            // summary, by contrast, has seen the dropped events too; cmd/trace's timeline and profiles have
+            // not.) The rows already queued cannot be taken back: the ingest starts over, keeping fewer.
+            let open = self.open
+            throw IngestRerun { writer, progress in
+                try EventStreamRowSource(open: open).write(
+                    path: path, into: writer, progress: progress, keep: (throughLastSync, damage))
+            }
+        }
         var facts = try rows.finish()
         facts.traceVersion = stream.traceVersion
-        if let damage = stream.damage {
+        if let damage {
             facts.truncated = true
             facts.lostBytes = damage.lostBytes
             facts.lostStartNs = facts.endNs
@@ -60,6 +88,23 @@ public struct EventStreamRowSource: TraceRowSource {
             try writer.insertIssue(
                 severity: .error, message: damage.message, byteOffset: damage.byteOffset, tsNs: facts.endNs)
         }
+        if beyondSync == 0 {
+            facts.holdsNoEvents = true
+            // A file that is only a header (Go reads it as one Sync event, without error), or a trace cut or
+            // damaged inside its first generation (one Sync, then the error): both are runs with nothing in
+            // them, kept as Go keeps them and flagged here.
+            try writer.insertIssue(
+                severity: .warning, message: "the trace holds no events beyond its sync event: the run is empty",
+                byteOffset: nil, tsNs: facts.endNs)
+        }
         return facts
     }
+}
+
+/// Thrown by a row source whose rows so far must be discarded: the ingest rolls them back and calls `rerun`
+/// with a fresh writer (and the progress callback).
+public struct IngestRerun: Error, @unchecked Sendable {
+    public let rerun: (RunWriter, (Int64) -> Void) throws -> TraceFacts
+
+    public init(_ rerun: @escaping (RunWriter, (Int64) -> Void) throws -> TraceFacts) { self.rerun = rerun }
 }
