@@ -12,9 +12,10 @@ import Testing
 enum ProcessSupport {
     static var traceware: String { tracewareExecutable }
 
-    /// Work rounds of the busy scenario: a fixed amount of work, so the trace's size (about 3 MB: 3 of the
-    /// reader's 1 MiB chunks) does not depend on the machine's speed, as `-duration` did.
-    static let busyRounds = 40
+    /// Work rounds of the busy scenario: a fixed amount of work, so the trace's size does not depend on the
+    /// machine's speed, as `-duration`'s did. It still varies with scheduling: 40 rounds gave 2.6 to 3.2 MB, so 48
+    /// make at least 3 MB (3 of the reader's 1 MiB chunks).
+    static let busyRounds = 48
 
     static let busyTrace: GoSummary.Outcome<String> = {
         do {
@@ -29,7 +30,7 @@ enum ProcessSupport {
             (status, _, stderr) = try TestProcess.run(
                 binary, ["-scenario", "busy", "-rounds", String(busyRounds), "-o", trace], environment: env)
             guard status == 0 else { return .failure("the busy workload failed: \(stderr)") }
-            // The kill points below are 1 and 2 MiB into the trace: it must be longer.
+            // The kill points below are 1 and 2 MiB into the trace: it must be well beyond them.
             let size = (try FileManager.default.attributesOfItem(atPath: trace)[.size] as? NSNumber)?.int64Value ?? 0
             guard size > 5 << 19 else { return .failure("the busy trace has only \(size) bytes") }
             return .success(trace)
@@ -459,9 +460,10 @@ enum ProcessSupport {
             #expect(try Self.queryRound(db) == "count(*)\n1\n", "a reader saw the uncommitted run")
             #expect(ProcessSupport.writeLocked(db), "the stopped ingest no longer holds its transaction")
         }
-        while ingest.isRunning { _ = try Self.queryRound(db) }
+        let deadline = Date().addingTimeInterval(600)
+        while ingest.isRunning && Date() < deadline { _ = try Self.queryRound(db) }
+        ProcessSupport.waitForExit(ingest, timeout: 60)
         let ingestError = String(decoding: ingestErr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        ProcessSupport.waitForExit(ingest)
         #expect(ingest.terminationReason == .exit && ingest.terminationStatus == 0, "\(ingestError)")
         let (status, out, _) = try ProcessSupport.run(["query", "--db", db, "--format", "csv", "SELECT count(*) FROM runs"])
         #expect(status == 0 && out == "count(*)\n2\n")
