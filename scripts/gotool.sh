@@ -4,7 +4,7 @@
 # The tools import Go's internal/trace packages, which only code inside the toolchain's own source tree may
 # import, so the tool's source is copied to $GOROOT/src/cmd/traceware_NAME/ and built there (through a build
 # overlay instead when GOROOT is not writable, or with TRACEWARE_GOTOOL_OVERLAY=1). Binaries are cached
-# per Go version under ${TMPDIR:-/tmp}/traceware-gotools/<goversion>/ and rebuilt when the tool's source changes.
+# per Go version under ${TMPDIR:-/tmp}/traceware-gotools/<goversion>/NAME-<hash of its source>.
 #
 # Usage: scripts/gotool.sh NAME        (NAME: txt2bin, readbench, summary)
 #        "$(scripts/gotool.sh summary)" trace.trace
@@ -23,8 +23,10 @@ goroot=$("$go" env GOROOT)
 goversion=$("$go" env GOVERSION)
 cache="${TMPDIR:-/tmp}/traceware-gotools/$goversion"
 mkdir -p "$cache"
-bin="$cache/$name"
 stamp=$(cat "$src"/*.go | sha256sum | cut -d' ' -f1)
+# One binary per version of the tool's source: checkouts (worktrees) with different versions of a tool share
+# this cache, and must not rebuild one another's binary under the same name in between a build and its use.
+bin="$cache/$name-${stamp:0:16}"
 
 # Concurrent test processes may ask for the same tool: build under a lock, check again inside it.
 exec 9>"$cache/.lock"

@@ -76,9 +76,11 @@ struct ReaderTests {
         sources += try GoTestdataCases.all().filter { $0.name.hasSuffix("stress") }.map {
             (try GoTestdataConverter.binaryTrace(for: $0).path, $0.name)
         }
-        #expect(!sources.isEmpty)
+        // 75 current-format fixtures (Go 1.22, 1.23, 1.25, 1.26, 1.27 x 15 scenarios) and Go's 2 stress cases.
+        #expect(sources.count >= 75 + 2, "only \(sources.count) traces to cut")
         for (index, (source, name)) in sources.enumerated() {
-            guard let data = FileManager.default.contents(atPath: source), data.count > 64 else { continue }
+            let data = try #require(FileManager.default.contents(atPath: source), "\(source) is unreadable")
+            try #require(data.count > 64, "\(source) is too small to cut")
             // Two cut points per trace, spread over the file (golden-ratio steps), plus a header-only cut
             // for every seventh: keeps the Go runs affordable while covering every region.
             let a = (Double(index) * 0.618_034).truncatingRemainder(dividingBy: 1)
@@ -99,7 +101,8 @@ struct ReaderTests {
     func corrupted() throws {
         guard GoOracle.require() else { return }
         let cases = GoTestdataCases.all().filter { $0.name.hasSuffix("stress") || $0.name.hasSuffix("sync") }
-        #expect(!cases.isEmpty)
+        // go122-annotations-stress, go122-gc-stress, go123-sync and go125-sync in Go 1.27.3.
+        #expect(cases.count >= 4, "only \(cases.map(\.name)) of Go's stress and sync cases found")
         var rng: UInt64 = 0x2545_F491_4F6C_DD1D
         func next(_ n: Int) -> Int {
             rng = rng &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
@@ -107,7 +110,8 @@ struct ReaderTests {
         }
         for testCase in cases {
             let source = try GoTestdataConverter.binaryTrace(for: testCase)
-            guard let data = FileManager.default.contents(atPath: source.path), data.count > 32 else { continue }
+            let data = try #require(FileManager.default.contents(atPath: source.path), "\(source.path) is unreadable")
+            try #require(data.count > 32, "\(source.path) is too small to corrupt")
             for variant in 0..<8 {
                 var bytes = [UInt8](data)
                 for _ in 0..<(1 + next(4)) {

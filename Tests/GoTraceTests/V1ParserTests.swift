@@ -6,12 +6,9 @@ import Testing
 
 /// Go toolchain and v1 trace files for the V1 tests (the toolchain itself comes from GoOracle).
 enum V1TestGo {
-    /// GOROOT of that toolchain: bin/go's grandparent.
-    static var goroot: String {
-        URL(fileURLWithPath: goBinary).deletingLastPathComponent().deletingLastPathComponent().path
-    }
-    static var available: Bool { GoOracle.isAvailable }
-    static var inCI: Bool { GoOracle.isCI }
+    /// GOROOT of that toolchain: bin/go's grandparent, symlinks resolved (as GoTestdataCases.goroot: a go
+    /// reached through a symlink, e.g. /usr/local/bin/go, lives elsewhere).
+    static var goroot: String { GoTestdataCases.goroot.path }
 
     /// Go's own v1 test traces, read from GOROOT at test time (never copied).
     static var testdataDir: String { goroot + "/src/internal/trace/internal/tracev1/testdata" }
@@ -47,11 +44,9 @@ enum V1TestGo {
 }
 
 @Suite struct V1ParserTests {
-    @Test func parsesGoodTestdata() throws {
-        guard V1TestGo.available else {
-            if V1TestGo.inCI { Issue.record("Go not found at \(goBinary)") }
-            return
-        }
+    @Test(.enabled(if: GoOracle.shouldRun, GoOracle.skipMessage))
+    func parsesGoodTestdata() throws {
+        guard GoOracle.require() else { return }
         let good = V1TestGo.goodFiles()
         #expect(good.count >= 12, "expected Go's v1 testdata in \(V1TestGo.testdataDir)")
         let files = good + V1TestGo.fixtureFiles()

@@ -67,3 +67,13 @@ public enum TestProcess {
         return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
     }
 }
+
+/// Whether this is a CI run: CI set to anything but "", "0" or "false" (CI=true, CI=1, CI=yes ...). In CI a test
+/// that needs Go fails when Go is missing instead of being skipped.
+public let isCI: Bool = {
+    guard let value = ProcessInfo.processInfo.environment["CI"] else { return false }
+    return !["", "0", "false"].contains(value.trimmingCharacters(in: .whitespaces).lowercased())
+}()
+
+/// Whether the oracle Go toolchain is there.
+public var goIsAvailable: Bool { FileManager.default.isExecutableFile(atPath: goBinary) }

@@ -47,32 +47,28 @@ enum ReportFacts {
     }
 
     /// Go's reader on a v1-format trace (Go 1.11-1.21) is not deterministic: events of one timestamp can come out
-    /// in either order, which moves a duration by a nanosecond. So, like the conformance tests, a disagreement on
-    /// such a trace is checked against up to 10 runs of Go; the mismatches of the last run are returned.
+    /// in either order, which moves a duration by a nanosecond. So a disagreement on such a trace is checked
+    /// against up to 30 runs of Go (GoSummary.mismatches); the mismatches of the last run are returned.
     static func mismatches(_ trace: String, _ compare: (Output) throws -> [String]) throws -> [String] {
-        let v1 = ["/go1.19/", "/go1.21/", "/tracev1/testdata/"].contains { trace.contains($0) }
-        var result: [String] = []
-        for _ in 0..<(v1 ? 10 : 1) {
-            result = try compare(read(trace))
-            if result.isEmpty { break }
-        }
-        return result
+        try GoSummary.mismatches(trace, oracle: read, compare)
     }
 
     static func fixture(_ version: String, _ scenario: String) -> String {
         packageRoot.appendingPathComponent("Tests/Fixtures/traces/go\(version)/\(scenario).trace").path
     }
 
-    /// Real v1-format traces from Go's own source tree (internal/trace/internal/tracev1/testdata), where present.
+    /// Real v1-format traces from Go's own source tree (internal/trace/internal/tracev1/testdata). Not filtered:
+    /// a missing one fails its test case instead of shrinking the list unnoticed.
     static func goTestdata(_ names: [String]) -> [String] {
         let dir = WarehouseTraces.goroot.appendingPathComponent("src/internal/trace/internal/tracev1/testdata")
-        return names.map { dir.appendingPathComponent($0).path }.filter { FileManager.default.fileExists(atPath: $0) }
+        return names.map { dir.appendingPathComponent($0).path }
     }
 
+    /// The scenario's fixture of each version. Not filtered: a missing one fails its test case.
     static func fixtures(_ scenario: String, versions: [String] = ["1.19", "1.21", "1.22", "1.23", "1.25", "1.26", "1.27"])
         -> [String]
     {
-        versions.map { fixture($0, scenario) }.filter { FileManager.default.fileExists(atPath: $0) }
+        versions.map { fixture($0, scenario) }
     }
 }
 
@@ -132,6 +128,13 @@ extension Dictionary where Key == String, Value == DatabaseValue {
 
     /// sched-latency: count, total and nearest-rank percentiles of runnable waits, overall and per start
     /// function, equal those of a runnable-interval walk over Go's reader.
+    /// Every trace the tests below take is there (the lists are not filtered; this says so in one place).
+    @Test func reportTracesExist() {
+        let all = Self.schedTraces + Self.syscallTraces + ReportFacts.fixtures("gc") + ReportFacts.fixtures("annotation")
+        #expect(all.count >= 30)
+        for trace in all { #expect(FileManager.default.fileExists(atPath: trace), "\(trace) is missing") }
+    }
+
     @Test(arguments: schedTraces)
     func schedLatencyMatchesGo(trace: String) throws {
         let rows = try ReportHarness(trace).report("sched-latency")
@@ -314,43 +317,83 @@ extension Dictionary where Key == String, Value == DatabaseValue {
         return byStack
     }
 
-    /// syscalls: time per stack equals Go's syscall profile, except the syscalls Go's profile leaves out (one
-    /// still in progress at the end of the trace, or already in progress at its start): those stacks may only
-    /// have more time in the warehouse, and the run's total differs by at most their time.
-    @Test(arguments: ReportFacts.fixtures("file", versions: ["1.19", "1.21", "1.23", "1.27"])
-        + ReportFacts.fixtures("tcp", versions: ["1.22", "1.27"]) + ReportFacts.goTestdata(["http_1_21_good"]))
+    /// Go's syscall intervals (scripts/gotools/syscalls): per stack, those `go tool trace -pprof=syscall` counts
+    /// (Closed), and those it leaves out because no event ends them (Open: still in progress at the trace's end).
+    struct GoSyscalls: Decodable {
+        struct Total: Decodable, Equatable {
+            var Count: Int64
+            var Ns: Int64
+        }
+        struct Open: Decodable {
+            var Goroutine: Int64
+            var Stack: String
+            var StartNs: Int64
+            var Ns: Int64
+        }
+        var LastEventNs: Int64
+        var Closed: [String: Total]
+        var Open: [Open]
+        var BeforeStatus: [String: Int64]
+    }
+
+    static let syscallsBinary = GoSummary.tool("syscalls")
+
+    static let syscallTraces = ReportFacts.fixtures("file", versions: ["1.19", "1.21", "1.23", "1.27"])
+        + ReportFacts.fixtures("tcp", versions: ["1.22", "1.27"]) + ReportFacts.goTestdata(["http_1_21_good"])
+
+    /// The Go-side walk really is Go's profile: its closed syscalls equal `go tool trace -pprof=syscall` stack by
+    /// stack (count and ns), so its open ones are exactly what that profile leaves out.
+    @Test(arguments: syscallTraces)
+    func goSyscallWalkEqualsGoProfile(trace: String) throws {
+        let directory = try TemporaryDirectory()
+        let mismatches = try GoSummary.mismatches(trace, oracle: { t in
+            (try Self.goSyscallProfile(t, directory: directory), try GoSummary.decode(GoSyscalls.self, running: Self.syscallsBinary, on: t))
+        }) { profile, walk in
+            var m: [String] = []
+            for stack in Set(profile.keys).union(walk.Closed.keys).sorted() {
+                let a = profile[stack].map { GoSyscalls.Total(Count: $0.count, Ns: $0.ns) }, b = walk.Closed[stack]
+                if a != b { m.append("\(stack): profile \(a as Any), walk \(b as Any)") }
+            }
+            if profile.isEmpty { m.append("Go's profile is empty") }
+            return m
+        }
+        #expect(mismatches.isEmpty, "\(trace): \(mismatches)")
+    }
+
+    /// syscalls: per stack, in both directions, the syscalls count and total_ns equal Go's syscall profile plus
+    /// what Go's events say that profile leaves out, exactly: the syscalls still open at the end of the trace
+    /// (which the warehouse closes at the last event), and for goroutines already in a syscall when first seen,
+    /// the time from the last sync to that first sight (the warehouse starts them there, as Go's Summarizer does;
+    /// the profile at the first sight). A stack only we report must be made of those.
+    @Test(arguments: syscallTraces)
     func syscallsMatchGoProfile(trace: String) throws {
         let harness = try ReportHarness(trace)
-        let go = try Self.goSyscallProfile(trace, directory: harness.directory)
         let rows = try harness.report("syscalls", ["top": "100000"])
-        var ours: [String: (count: Int64, ns: Int64)] = [:]
+        var ours: [String: GoSyscalls.Total] = [:]
         for row in rows {
-            let key = row.text("stack") ?? "?"
-            ours[key, default: (0, 0)].count += row.int("syscalls") ?? 0
-            ours[key, default: (0, 0)].ns += row.int("total_ns") ?? 0
-            #expect((row.int("syscall_ns") ?? 0) + (row.int("blocked_ns") ?? 0) == row.int("total_ns"))
+            let key = try #require(row.text("stack"))
+            let syscalls = try #require(row.int("syscalls")), total = try #require(row.int("total_ns"))
+            ours[key, default: GoSyscalls.Total(Count: 0, Ns: 0)].Count += syscalls
+            ours[key, default: GoSyscalls.Total(Count: 0, Ns: 0)].Ns += total
+            #expect(try #require(row.int("syscall_ns")) + (try #require(row.int("blocked_ns"))) == total)
         }
-        // Syscalls open at the end or the start of the trace: Go's profile does not count them.
-        let open = try harness.db.rows(
-            """
-            SELECT s.state, s.start_ns, s.end_ns FROM goroutine_states s JOIN runs r ON r.run_id = s.run_id
-            WHERE s.run_id = ? AND s.state IN ('syscall', 'syscall_blocked') AND (s.end_ns = r.end_ns OR s.start_ns = 0)
-            """, [.integer(harness.runID)])
-        var openNs: Int64 = 0
-        for row in open { if case .integer(let a) = row[1], case .integer(let b) = row[2] { openNs += b - a } }
-        var exact = 0
-        for (stack, want) in go {
-            let got = ours[stack]
-            #expect(got != nil, "\(trace): Go's stack \(stack) missing")
-            guard let got else { continue }
-            if got.ns == want.ns && got.count == want.count { exact += 1 }
-            #expect(got.ns >= want.ns && got.ns - want.ns <= openNs, "\(trace): \(stack): \(got) vs Go \(want)")
+        let mismatches = try GoSummary.mismatches(trace, oracle: { t in
+            (try Self.goSyscallProfile(t, directory: harness.directory), try GoSummary.decode(GoSyscalls.self, running: Self.syscallsBinary, on: t))
+        }) { profile, walk in
+            var expected = profile.mapValues { GoSyscalls.Total(Count: $0.count, Ns: $0.ns) }
+            for open in walk.Open {
+                expected[open.Stack, default: GoSyscalls.Total(Count: 0, Ns: 0)].Count += 1
+                expected[open.Stack, default: GoSyscalls.Total(Count: 0, Ns: 0)].Ns += open.Ns
+            }
+            for (stack, ns) in walk.BeforeStatus { expected[stack, default: GoSyscalls.Total(Count: 0, Ns: 0)].Ns += ns }
+            var m: [String] = []
+            for stack in Set(expected.keys).union(ours.keys).sorted() where expected[stack] != ours[stack] {
+                m.append("\(stack): ours \(ours[stack] as Any), Go \(expected[stack] as Any)")
+            }
+            if profile.isEmpty { m.append("Go's profile is empty") }
+            return m
         }
-        let ourTotal = ours.values.reduce(0) { $0 + $1.ns }
-        let goTotal = go.values.reduce(0) { $0 + $1.ns }
-        #expect(ourTotal >= goTotal && ourTotal - goTotal <= openNs, "\(trace): total \(ourTotal) vs Go \(goTotal) (open \(openNs))")
-        #expect(exact >= go.count - 2, "\(trace): only \(exact) of \(go.count) stacks equal Go's")
-        #expect(!go.isEmpty, "\(trace): Go's profile is empty")
+        #expect(mismatches.isEmpty, "\(trace): \(mismatches)")
         // Shares add up to 1.
         let shares = rows.compactMap { $0.real("share") }.reduce(0, +)
         #expect(abs(shares - 1) < 1e-4, "\(trace)")

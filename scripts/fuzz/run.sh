@@ -15,6 +15,11 @@
 # from `go test fuzz v1` form, Go's reader test cases (testdata/tests, via txt2bin), and every regression input
 # in Tests/Fixtures/fuzz/. The working corpus
 # ($FUZZ_DIR/corpus) persists between runs, so longer runs build on earlier ones.
+#
+# Never a quiet pass: a txt2bin that does not build or convert a test case stops the seed preparation (exit 1)
+# instead of fuzzing from fewer seeds; so does a missing Go toolchain in CI (CI set to anything but ""/0/false;
+# locally it is a warning); and a run in which libFuzzer executed no input (stat::number_of_executed_units, or
+# the progress lines' count under -fork) fails.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 seconds=${1:-60}
@@ -23,6 +28,7 @@ dir=${FUZZ_DIR:-.build-fuzz}
 bin=${FUZZ_BIN:-$dir/gotrace-fuzz}
 go=${TRACEWARE_GO:-/opt/go/1.27.3/go/bin/go}
 export SWIFT_BACKTRACE=enable=no  # the Swift backtracer hangs libFuzzer after the first crash
+case "${CI:-}" in "" | 0 | false | FALSE | False) in_ci= ;; *) in_ci=1 ;; esac
 
 [ -x "$bin" ] || FUZZ_OUT=$bin scripts/fuzz/build.sh >/dev/null
 
@@ -45,13 +51,22 @@ if goroot=$(GOTOOLCHAIN=local GOFLAGS= GOPROXY=off "$go" env GOROOT 2>/dev/null)
   done
   # Go's reader test cases (testdata/tests/*.test: text traces of tricky and failing cases), made binary by
   # scripts/gotools/txt2bin.
-  if txt2bin=$(TRACEWARE_GO=$go scripts/gotool.sh txt2bin 2>/dev/null); then
-    for t in "$goroot"/src/internal/trace/testdata/tests/*.test; do
-      "$txt2bin" "$t" "$seeds/gotest-$(basename "$t" .test)" >/dev/null 2>&1 || true
-    done
-  else
-    echo "fuzz: could not build scripts/gotools/txt2bin: seeding without Go's test cases" >&2
-  fi
+  txt2bin=$(TRACEWARE_GO=$go scripts/gotool.sh txt2bin) || {
+    echo "fuzz: could not build scripts/gotools/txt2bin (above): no seeds from Go's test cases, stopping" >&2
+    exit 1
+  }
+  converted=0
+  for t in "$goroot"/src/internal/trace/testdata/tests/*.test; do
+    "$txt2bin" "$t" "$seeds/gotest-$(basename "$t" .test)" >/dev/null || {
+      echo "fuzz: txt2bin failed on $t (above), stopping" >&2
+      exit 1
+    }
+    converted=$((converted + 1))
+  done
+  [ "$converted" -gt 0 ] || { echo "fuzz: no Go test cases in $goroot/src/internal/trace/testdata/tests" >&2; exit 1; }
+elif [ -n "$in_ci" ]; then
+  echo "fuzz: no Go toolchain at $go: in CI the seeds must include Go's corpus and test cases" >&2
+  exit 1
 else
   echo "fuzz: no Go toolchain at $go: seeding without Go's corpus" >&2
 fi
@@ -67,4 +82,17 @@ if [ "${FUZZ_JOBS:-1}" -gt 1 ]; then
   # -fork runs the jobs as child processes merging into one corpus; -ignore_crashes=0 stops at the first crash.
   args+=(-fork="$FUZZ_JOBS")
 fi
-exec "$bin" "${args[@]}" "$@" "$dir/corpus" "$seeds"
+# libFuzzer's own output passes through and is kept in $dir/last-run.log, to check that it ran anything.
+log=$dir/last-run.log
+status=0
+"$bin" "${args[@]}" "$@" "$dir/corpus" "$seeds" 2>&1 | tee "$log" || status=$?
+[ "$status" -eq 0 ] || exit "$status"
+# -print_final_stats=1 prints stat::number_of_executed_units; under -fork only the parent's progress lines
+# ("#N: cov: ...") count the executions.
+executed=$(sed -n 's/^stat::number_of_executed_units: *\([0-9][0-9]*\).*/\1/p' "$log" | tail -1)
+[ -n "$executed" ] || executed=$(sed -n 's/^#\([0-9][0-9]*\)[:[:space:]].*/\1/p' "$log" | sort -n | tail -1)
+if [ "${executed:-0}" -eq 0 ]; then
+  echo "fuzz: libFuzzer executed no input (stat::number_of_executed_units ${executed:-missing}): not a fuzzing run" >&2
+  exit 1
+fi
+echo "fuzz: libFuzzer executed $executed inputs"

@@ -5,15 +5,16 @@ import TestSupport
 import Testing
 
 enum GoOracle {
-    static let isCI: Bool = ProcessInfo.processInfo.environment["CI"] == "true"
+    /// CI=true, CI=1, ...: any value but "", "0" and "false" (TestSupport.isCI).
+    static let isCI: Bool = TestSupport.isCI
 
-    static let isAvailable: Bool = FileManager.default.isExecutableFile(atPath: goBinary)
+    static let isAvailable: Bool = goIsAvailable
 
     /// Tests needing Go run when Go is present, and also in CI, where a missing Go must fail loudly.
     static let shouldRun: Bool = isAvailable || isCI
 
     static let skipMessage: Comment =
-        "Go not found at \(goBinary) (set TRACEWARE_GO); skipped locally, fails in CI (CI=true)"
+        "Go not found at \(goBinary) (set TRACEWARE_GO); skipped locally, fails in CI (CI set, e.g. CI=true)"
 
     /// Per-run cache of Go's outputs.
     static let cacheDir: URL = {

@@ -23,6 +23,7 @@ import (
 type goroutine struct {
 	ID                trace.GoID
 	Name              string
+	IsSystem          bool // trace.IsSystemGoroutine(Name), as cmd/trace's goroutine views decide it
 	PC                uint64
 	CreationTime      trace.Time
 	StartTime         trace.Time
@@ -109,7 +110,7 @@ func summarize(path string) (*output, error) {
 	t := totals{BlockTimeByReason: map[string]time.Duration{}, RangeTime: map[string]time.Duration{}}
 	for _, g := range sum.Goroutines {
 		row := goroutine{
-			ID: g.ID, Name: g.Name, PC: g.PC,
+			ID: g.ID, Name: g.Name, IsSystem: trace.IsSystemGoroutine(g.Name), PC: g.PC,
 			CreationTime: g.CreationTime, StartTime: g.StartTime, EndTime: g.EndTime,
 			ExecTime: g.ExecTime, SchedWaitTime: g.SchedWaitTime,
 			SyscallTime: g.SyscallTime, SyscallBlockTime: g.SyscallBlockTime,
