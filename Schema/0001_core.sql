@@ -68,7 +68,7 @@ CREATE TABLE stacks ( -- doc: Distinct call stacks of a run (interned: equal fra
     stack_id INTEGER NOT NULL, -- doc: Warehouse id of the stack, unique within the run; referenced by every *stack_id column.
     depth INTEGER NOT NULL, -- doc: Number of frames.
     leaf_frame_id INTEGER, -- doc: The innermost frame (frames.frame_id), NULL for an empty stack.
-    user_frame_id INTEGER, -- doc: The innermost frame outside the standard library (package path whose first element has no dot, except main), NULL if none.
+    user_frame_id INTEGER, -- doc: The innermost frame outside the standard library, NULL if none: a frame whose file is outside the GOROOT that the runtime's own frames show; in a -trimpath build (GOROOT-relative files), one in the main package's module or, failing that, whose package path's first element has a dot (or is main).
     root_frame_id INTEGER, -- doc: The outermost frame: the goroutine's entry function.
     PRIMARY KEY (run_id, stack_id)
 ) WITHOUT ROWID;
