@@ -26,7 +26,7 @@ CREATE TABLE runs ( -- doc: One row per ingested trace file.
     start_ns INTEGER NOT NULL DEFAULT 0, -- doc: Start of the run: always 0, the origin of every *_ns column.
     end_ns INTEGER NOT NULL DEFAULT 0, -- doc: Time of the last event.
     duration_ns INTEGER GENERATED ALWAYS AS (end_ns - start_ns) VIRTUAL, -- doc: end_ns - start_ns.
-    clock_origin INTEGER NOT NULL DEFAULT 0, -- doc: The trace clock value (Go's trace.Time, ns) at start_ns: the first event's timestamp.
+    clock_origin INTEGER NOT NULL DEFAULT 0, -- doc: The trace clock value (Go's trace.Time, ns) at start_ns: the first event's timestamp. Pre-1.22 traces: the first after the Sync that Go's reader puts at Time -1, so that Sync (where goroutines that existed before tracing started are created, as in Go's Summarizer) is at -(clock_origin + 1).
     wall_clock_start_ns INTEGER, -- doc: Unix time in ns at start_ns, when the trace carries a wall-clock snapshot (Go 1.25+); NULL otherwise.
     truncated INTEGER NOT NULL DEFAULT 0, -- doc: 1 when the trace was cut short or damaged and only its complete generations were ingested.
     lost_bytes INTEGER NOT NULL DEFAULT 0, -- doc: Bytes of the trace file not ingested because of truncation or damage.

@@ -644,6 +644,15 @@ public final class RunWriter {
         try queue(.logs, r)
     }
 
+    /// A Label event (labels): a handful of distinct labels, one per GC mark worker start.
+    public func insertLabel(tsNs: Int64, goid: Int64, label: String) throws {
+        var r = RowValues()
+        r.int(tsNs)
+        r.int(goid)
+        frequentText(label, into: &r)
+        try queue(.labels, r)
+    }
+
     @inline(__always)
     public func insertCPUSample(tsNs: Int64, goid: Int64?, procID: Int64?, threadID: Int64?, stackID: Int64?) throws {
         var r = RowValues()
