@@ -401,9 +401,10 @@ public final class RunWriter {
     }
 
     /// Which frames are user code. It learns GOROOT from the runtime's frames as they arrive, so a stack
-    /// interned before that was decided by a provisional rule: `provisionalStacks` keeps those (every stack,
-    /// in a -trimpath build of a program whose main package never shows up: no more than the stack
-    /// interning itself holds), and `finish` rewrites the ones the settled rule decides differently.
+    /// interned before that was decided by a provisional rule: `provisionalStacks` keeps those, and `finish`
+    /// rewrites the ones the settled rule decides differently. Usually a few stacks (the first stack with a
+    /// runtime frame settles it); every stack only in a -trimpath build whose main package never shows up,
+    /// one entry per distinct stack, as the interning tables have.
     private var userFrames = UserFrameRule()
     private var provisionalStacks: [(id: Int64, frames: [StackFrame], frameIDs: [Int64], userFrameID: Int64?)] = []
 
