@@ -16,7 +16,8 @@
 -- doc: end (or the end of the trace), clipped; an interval still open when the trace ends is not counted.
 -- doc: count: intervals; total_ns: their time; share: of the kind's total. stack: frames innermost first,
 -- doc: 'function:line' separated by ' < ' (read: called from); user_frame: the innermost frame outside the
--- doc: standard library. Checked against go tool trace -pprof=KIND read with go tool pprof -raw, per stack.
+-- doc: standard library (stacks.user_frame_id: by the frame's file, outside GOROOT). Checked against go tool
+-- doc: trace -pprof=KIND read with go tool pprof -raw, per stack.
 WITH
 run AS (SELECT end_ns FROM runs WHERE run_id = :run_id),
 -- Runnable intervals with the interval before them on the same goroutine (a goroutine is in one state at a

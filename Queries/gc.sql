@@ -4,13 +4,16 @@
 -- doc:   cycles  name 'GC concurrent mark phase': the GC cycles (gc_cycles), their count and durations;
 -- doc:   stw     one row per stop-the-world reason (stw_pauses.reason), then name '(all)' over every pause;
 -- doc:   assist  name 'GC mark assist': the mark-assist ranges of all goroutines (ranges), count and durations;
+-- doc:   workers name = a mode of the GC's mark workers ('GC (dedicated)', 'GC (fractional)', 'GC (idle)'): the
+-- doc:           running intervals (goroutine_states) of goroutines with labels, each under the goroutine's latest
+-- doc:           label at or before its end (labels; go tool trace names a goroutine by its latest label);
 -- doc:   heap    name = the metric ('/memory/classes/heap/objects:bytes', '/gc/heap/goal:bytes'): count = samples,
 -- doc:           min_value, max_value and last_value (the latest sample) in bytes.
 -- doc: Time rows fill count, total_ns, p50_ns, p99_ns, max_ns; heap rows fill count and the *_value columns.
 -- doc: A range already running when tracing started begins at the trace's sync; one still running at the end ends
 -- doc: at the last event. Percentiles are nearest-rank: the smallest duration v such that at least p% of the
 -- doc: durations are <= v. Checked against Go's own reader (scripts/gotools/reportfacts pairs the trace's range
--- doc: begin/end events and reads its metric events).
+-- doc: begin/end events, follows goroutine states and Label events, and reads its metric events).
 WITH spans AS (
     SELECT 1 AS ord, 'cycles' AS section, 'GC concurrent mark phase' AS name, duration_ns AS d
     FROM gc_cycles WHERE run_id = :run_id
@@ -20,6 +23,16 @@ WITH spans AS (
     SELECT 3, 'stw', '(all)', duration_ns FROM stw_pauses WHERE run_id = :run_id
     UNION ALL
     SELECT 4, 'assist', name, duration_ns FROM ranges WHERE run_id = :run_id AND name = 'GC mark assist'
+    UNION ALL
+    SELECT 5, 'workers', label, d FROM (
+        SELECT (SELECT l.label FROM labels l
+                WHERE l.run_id = s.run_id AND l.goid = s.goid AND l.ts_ns <= s.end_ns
+                ORDER BY l.ts_ns DESC LIMIT 1) AS label,
+               s.duration_ns AS d
+        FROM goroutine_states s
+        WHERE s.run_id = :run_id AND s.state = 'running'
+          AND s.goid IN (SELECT goid FROM labels WHERE run_id = :run_id)
+    ) WHERE label IS NOT NULL
 ),
 ranked AS (
     SELECT ord, section, name, d,
@@ -37,7 +50,7 @@ times AS (
     FROM ranked GROUP BY section, name
 ),
 heap AS (
-    SELECT 5 AS ord, 'heap' AS section, m.name, count(*) AS count, NULL AS total_ns, NULL AS p50_ns, NULL AS p99_ns,
+    SELECT 6 AS ord, 'heap' AS section, m.name, count(*) AS count, NULL AS total_ns, NULL AS p50_ns, NULL AS p99_ns,
            NULL AS max_ns, min(m.value) AS min_value, max(m.value) AS max_value,
            (SELECT l.value FROM metrics l WHERE l.run_id = m.run_id AND l.name = m.name
             ORDER BY l.ts_ns DESC, l.sample_id DESC LIMIT 1) AS last_value

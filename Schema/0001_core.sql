@@ -26,7 +26,7 @@ CREATE TABLE runs ( -- doc: One row per ingested trace file.
     start_ns INTEGER NOT NULL DEFAULT 0, -- doc: Start of the run: always 0, the origin of every *_ns column.
     end_ns INTEGER NOT NULL DEFAULT 0, -- doc: Time of the last event.
     duration_ns INTEGER GENERATED ALWAYS AS (end_ns - start_ns) VIRTUAL, -- doc: end_ns - start_ns.
-    clock_origin INTEGER NOT NULL DEFAULT 0, -- doc: The trace clock value (Go's trace.Time, ns) at start_ns: the first event's timestamp.
+    clock_origin INTEGER NOT NULL DEFAULT 0, -- doc: The trace clock value (Go's trace.Time, ns) at start_ns: the first event's timestamp. Pre-1.22 traces: the first after the Sync that Go's reader puts at Time -1, so that Sync (where goroutines that existed before tracing started are created, as in Go's Summarizer) is at -(clock_origin + 1).
     wall_clock_start_ns INTEGER, -- doc: Unix time in ns at start_ns, when the trace carries a wall-clock snapshot (Go 1.25+); NULL otherwise.
     truncated INTEGER NOT NULL DEFAULT 0, -- doc: 1 when the trace was cut short or damaged and only its complete generations were ingested.
     lost_bytes INTEGER NOT NULL DEFAULT 0, -- doc: Bytes of the trace file not ingested because of truncation or damage: the first source_bytes - lost_bytes bytes are a complete trace that Go reads without error to event_count events (for traces before Go 1.26 cut inside their first generation, that is the header alone, which Go reads to its one Sync event and then reports 'no frequency event found'). On a damaged trace the run keeps the events up to the last Sync event before the error, as cmd/trace does.
@@ -68,7 +68,7 @@ CREATE TABLE stacks ( -- doc: Distinct call stacks of a run (interned: equal fra
     stack_id INTEGER NOT NULL, -- doc: Warehouse id of the stack, unique within the run; referenced by every *stack_id column.
     depth INTEGER NOT NULL, -- doc: Number of frames.
     leaf_frame_id INTEGER, -- doc: The innermost frame (frames.frame_id), NULL for an empty stack.
-    user_frame_id INTEGER, -- doc: The innermost frame outside the standard library (package path whose first element has no dot, except main), NULL if none.
+    user_frame_id INTEGER, -- doc: The innermost frame outside the standard library, NULL if none: a frame whose file is outside the GOROOT that the runtime's own frames show; in a -trimpath build (GOROOT-relative files), one in the main package's module or, failing that, whose package path's first element has a dot (or is main).
     root_frame_id INTEGER, -- doc: The outermost frame: the goroutine's entry function.
     PRIMARY KEY (run_id, stack_id)
 ) WITHOUT ROWID;

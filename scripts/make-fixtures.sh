@@ -91,7 +91,10 @@ table="$work/table.md"
   printf '\n|---|'
   for d in "$traces"/go1.*; do printf -- '---:|'; done
   printf '\n'
-  for s in $all_scenarios; do
+  # The workload's scenarios, then the other fixtures (payments*, std-*: scripts/make-payments-fixtures.sh,
+  # scripts/make-stdlib-fixtures.sh).
+  others=$(for f in "$traces"/go1.*/*.trace; do basename "$f" .trace; done | sort -u | grep -vxF -f <(tr ' ' '\n' <<<"$all_scenarios") || true)
+  for s in $all_scenarios $others; do
     printf '| %s |' "$s"
     for d in "$traces"/go1.*; do
       if [ -f "$d/$s.trace" ]; then printf ' %s |' "$(( ($(stat -c %s "$d/$s.trace") + 512) / 1024 )) KB"; else printf ' – |'; fi

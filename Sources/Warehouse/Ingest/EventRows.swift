@@ -104,11 +104,35 @@ public final class EventRows {
         id == TaskID.noTask || id == TaskID.backgroundTask ? nil : Int64(bitPattern: id.rawValue)
     }
 
+    /// The Sync that Go's reader puts before a pre-1.22 (v1) trace's first event, held until that event.
+    private var heldSync: Event?
+
     public func consume(_ ev: Event) throws {
         if origin == nil {
-            origin = ev.time.rawValue
-            facts.clockOrigin = ev.time.rawValue
+            // A v1 trace opens with a Sync at Time -1 (Go's reader's initial lastTs, converted traces have no
+            // sync of their own): not a time of the trace's clock, so the origin is the next event's. The Sync
+            // still comes first, at -(origin + 1) ns: goroutines that existed before tracing started are
+            // created there, and Go's Summarizer counts their first interval from it too (Go quirk, kept).
+            if heldSync == nil, ev.kind == .sync, ev.time.rawValue == -1 {
+                heldSync = ev
+                return
+            }
+            try startClock(at: ev.time.rawValue)
         }
+        try consumeTimed(ev)
+    }
+
+    private func startClock(at time: Int64) throws {
+        origin = time
+        facts.clockOrigin = time
+        goroutines.start(origin: time)
+        if let held = heldSync {
+            heldSync = nil
+            try consumeTimed(held)
+        }
+    }
+
+    private func consumeTimed(_ ev: Event) throws {
         let t = rel(ev.time)
         lastTs = t
         facts.eventCount += 1
@@ -137,6 +161,10 @@ public final class EventRows {
                 try writer.insertLog(
                     tsNs: t, goid: Self.id(ev.goroutine.rawValue), taskID: Self.task(log.task),
                     category: log.category, message: log.message, stackID: try stackID(ev.stack))
+            }
+        case .label:
+            if let label = ev.label {
+                try writer.insertLabel(tsNs: t, goid: label.resource.goroutine?.rawValue ?? -1, label: label.label)
             }
         case .stackSample:
             try writer.insertCPUSample(
@@ -251,6 +279,7 @@ public final class EventRows {
     /// Closes everything still open at the last event and writes the per-entity rows. Returns the facts
     /// gathered (the caller adds the trace version and truncation).
     public func finish() throws -> TraceFacts {
+        if let held = heldSync { try startClock(at: held.time.rawValue) }  // a trace of that Sync alone
         try goroutines.finish()
         for p in procStates.keys.sorted() { try closeProcState(p, at: lastTs) }
         // Ranges in a stable order: by start, then name.

@@ -68,6 +68,11 @@ final class GoroutineIntervals {
 
     private func nonNegative(_ id: Int64) -> Int64? { id >= 0 ? id : nil }
 
+    /// Sets the origin before the first event, when it is not that event's time (EventRows: v1 traces).
+    func start(origin: Int64) {
+        if self.origin == nil { self.origin = origin }
+    }
+
     /// `transition` is `ev.stateTransition` for a state transition event (the caller has built it already).
     func consume(_ ev: Event, _ transition: StateTransition?) throws {
         if origin == nil {

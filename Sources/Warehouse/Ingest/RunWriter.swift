@@ -227,6 +227,7 @@ public final class RunWriter {
             var mark = IngestTimings.now()
             try flush()
             try pipeline.drain()
+            try recheckProvisionalUserFrames()
             timings.drainNs = IngestTimings.now() - mark
             timings.writerCPUNs = pipeline.writerCPUNs
             mark = IngestTimings.now()
@@ -367,7 +368,10 @@ public final class RunWriter {
         if let known = stackIDs[ids] { return known }
         let id = Int64(stackIDs.count + 1)
         stackIDs[ids] = id
-        let userIndex = frames.firstIndex { !StackRules.isStandardLibrary($0.function) }
+        let userIndex = frames.firstIndex { userFrames.isUser($0) }
+        if !userFrames.isSettled {
+            provisionalStacks.append((id, frames, ids, userIndex.map { ids[$0] }))
+        }
         var stack = RowValues()
         stack.int(id)
         stack.int(Int64(ids.count))
@@ -389,6 +393,7 @@ public final class RunWriter {
         if let known = frameIDs[frame] { return known }
         let id = Int64(frameIDs.count + 1)
         frameIDs[frame] = id
+        if !userFrames.isSettled { userFrames.learn(frame) }
         var row = RowValues()
         row.int(id)
         row.int(Int64(bitPattern: frame.pc))
@@ -397,6 +402,32 @@ public final class RunWriter {
         row.int(Int64(truncatingIfNeeded: frame.line))
         try queue(.frames, row)
         return id
+    }
+
+    /// Which frames are user code. It learns GOROOT from the runtime's frames as they arrive, so a stack
+    /// interned before that was decided by a provisional rule: `provisionalStacks` keeps those, and `finish`
+    /// rewrites the ones the settled rule decides differently. Usually a few stacks (the first stack with a
+    /// runtime frame settles it); every stack only in a -trimpath build whose main package never shows up,
+    /// one entry per distinct stack, as the interning tables have.
+    private var userFrames = UserFrameRule()
+    private var provisionalStacks: [(id: Int64, frames: [StackFrame], frameIDs: [Int64], userFrameID: Int64?)] = []
+
+    /// Rewrites stacks.user_frame_id where the rule learned after a stack was interned disagrees with the
+    /// provisional decision. Runs after the pipeline drained (the connection is the ingest thread's again).
+    private func recheckProvisionalUserFrames() throws {
+        defer { provisionalStacks = [] }
+        let changed = provisionalStacks.compactMap { stack -> (Int64, Int64?)? in
+            let now = stack.frames.firstIndex { userFrames.isUser($0) }.map { stack.frameIDs[$0] }
+            return now == stack.userFrameID ? nil : (stack.id, now)
+        }
+        guard !changed.isEmpty else { return }
+        let update = try db.prepare("UPDATE stacks SET user_frame_id = ? WHERE run_id = ? AND stack_id = ?")
+        for (stackID, userFrameID) in changed {
+            try update.bind(userFrameID, at: 1)
+            try update.bind(runID, at: 2)
+            try update.bind(stackID, at: 3)
+            try update.executeBound()
+        }
     }
 
     // MARK: Rows
@@ -616,6 +647,15 @@ public final class RunWriter {
         uniqueText(message, into: &r)
         r.int(stackID)
         try queue(.logs, r)
+    }
+
+    /// A Label event (labels): a handful of distinct labels, one per GC mark worker start.
+    public func insertLabel(tsNs: Int64, goid: Int64, label: String) throws {
+        var r = RowValues()
+        r.int(tsNs)
+        r.int(goid)
+        frequentText(label, into: &r)
+        try queue(.labels, r)
     }
 
     @inline(__always)

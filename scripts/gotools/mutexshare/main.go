@@ -12,6 +12,8 @@
 //     counted from that sync; a 'forever' block ends it, like goroutine exit; what is still open at the end
 //     closes at the last event (as Go's Summarizer does).
 //   - mutex: Waiting with reason "sync" whose transition stack has a lock frame (lockFuncs).
+//   - user frame (Frames): the innermost frame whose file is outside GOROOT (found from the runtime's frames
+//     anywhere in the trace, in a first pass); for -trimpath builds, in the main module or by the dot rule.
 //
 // Times are nanoseconds. A reader error keeps what was read (Error is set, exit status 3).
 package main
@@ -62,7 +64,7 @@ type output struct {
 	ByState map[string]int64
 }
 
-// isStandardLibrary: the package path's first element has no dot, except package main.
+// isStandardLibrary: the package path's first element has no dot, except package main. The fallback of isUser.
 func isStandardLibrary(fn string) bool {
 	pkg := fn
 	start := strings.LastIndex(fn, "/") + 1
@@ -76,6 +78,66 @@ func isStandardLibrary(fn string) bool {
 	return !strings.Contains(first, ".")
 }
 
+// Where the program's files are, from a first pass over the whole trace (layout): GOROOT's source directory as
+// the runtime's frames show it ("" for GOROOT-relative files: -trimpath), and in a -trimpath build the main
+// package's first path element ("payments/"), naming the main module.
+var gorootSource, mainModulePrefix string
+var gorootKnown bool
+
+func learn(f trace.StackFrame) {
+	if !gorootKnown && strings.HasPrefix(f.Func, "runtime.") && f.File != "" {
+		if i := strings.LastIndex(f.File, "/src/runtime/"); i >= 0 {
+			gorootSource, gorootKnown = f.File[:i]+"/src/", true
+		} else if strings.HasPrefix(f.File, "runtime/") {
+			gorootSource, gorootKnown = "", true
+		}
+	}
+	if mainModulePrefix == "" && strings.HasPrefix(f.Func, "main.") && !strings.HasPrefix(f.File, "/") &&
+		!strings.HasSuffix(f.File, "/_testmain.go") {
+		if i := strings.Index(f.File, "/"); i > 0 {
+			mainModulePrefix = f.File[:i+1]
+		}
+	}
+}
+
+func layout(path string) {
+	f, err := os.Open(path)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	r, err := trace.NewReader(f)
+	if err != nil {
+		return
+	}
+	for {
+		ev, err := r.ReadEvent()
+		if err != nil {
+			return
+		}
+		for fr := range ev.Stack().Frames() {
+			learn(fr)
+		}
+		if ev.Kind() == trace.EventStateTransition {
+			for fr := range ev.StateTransition().Stack.Frames() {
+				learn(fr)
+			}
+		}
+	}
+}
+
+// isUser: a frame whose file is outside GOROOT; with GOROOT-relative files, one in the main module, or by
+// the dot rule.
+func isUser(f trace.StackFrame) bool {
+	if gorootSource != "" && strings.HasPrefix(f.File, "/") {
+		return !strings.HasPrefix(f.File, gorootSource)
+	}
+	if mainModulePrefix != "" && strings.HasPrefix(f.File, mainModulePrefix) {
+		return true
+	}
+	return !isStandardLibrary(f.Func)
+}
+
 // lockWait says whether a block stack goes through a lock, whether it is an RWMutex's, and its user frame.
 func lockWait(stk trace.Stack) (isLock, isRW bool, userFrame string) {
 	for f := range stk.Frames() { // leaf first
@@ -85,7 +147,7 @@ func lockWait(stk trace.Stack) (isLock, isRW bool, userFrame string) {
 				isRW = true
 			}
 		}
-		if userFrame == "" && !isStandardLibrary(f.Func) {
+		if userFrame == "" && isUser(f) {
 			userFrame = fmt.Sprintf("%s:%d", f.Func, f.Line)
 		}
 	}
@@ -125,6 +187,7 @@ func main() {
 		os.Exit(2)
 	}
 	out := &output{File: os.Args[1], Frames: map[string]int64{}, ByState: map[string]int64{}}
+	layout(os.Args[1])
 	f, err := os.Open(os.Args[1])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "mutexshare:", err)

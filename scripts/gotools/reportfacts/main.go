@@ -73,6 +73,9 @@ type output struct {
 	STW          map[string]stats // 'stop-the-world (REASON)' ranges by REASON
 	STWAll       stats
 	MarkAssist   stats // 'GC mark assist' ranges
+	// Running intervals of labelled goroutines (the GC's mark workers) by the goroutine's latest Label at the
+	// interval's end, as go tool trace names a goroutine with its latest label.
+	GCWorkers map[string]stats
 	Metrics      map[string]metric
 	Tasks        map[string]userType // by task type (Summarizer tasks, the background task excluded)
 	Regions      map[string]userType // by region type (Summarizer regions that began with a RegionBegin or lack a start)
@@ -116,10 +119,15 @@ func facts(path string) (*output, error) {
 		return nil, err
 	}
 	out := &output{File: path, SchedByGroup: map[string]stats{}, STW: map[string]stats{}, Metrics: map[string]metric{},
-		Tasks: map[string]userType{}, Regions: map[string]userType{}, ProcRunning: map[string]int64{}}
+		Tasks: map[string]userType{}, Regions: map[string]userType{}, ProcRunning: map[string]int64{},
+		GCWorkers: map[string]stats{}}
 	s := trace.NewSummarizer()
+	labels := map[trace.GoID]string{}
+	runningSince := map[trace.GoID]trace.Time{}
+	workerRuns := map[string][]int64{}
 
 	var first, last, syncTs trace.Time
+	started := false
 	runnableSince := map[trace.GoID]trace.Time{}
 	var waits []struct {
 		g trace.GoID
@@ -143,8 +151,11 @@ func facts(path string) (*output, error) {
 			break
 		}
 		t := ev.Time()
-		if first == 0 {
-			first, syncTs = t, t
+		// The run starts at the trace's first event. A v1 trace's reader opens it with a Sync at Time -1 (Go's
+		// reader's initial lastTs), which is no time of the trace: the next event is the first. (Every trace
+		// opens with a Sync, whose case below sets syncTs.)
+		if !started && !(ev.Kind() == trace.EventSync && t == -1) {
+			first, started = t, true
 		}
 		last = t
 		switch ev.Kind() {
@@ -158,6 +169,19 @@ func facts(path string) (*output, error) {
 				old, new := st.Goroutine()
 				if old == new {
 					break
+				}
+				if since, ok := runningSince[id]; ok && old == trace.GoRunning {
+					if l := labels[id]; l != "" {
+						workerRuns[l] = append(workerRuns[l], int64(t-since))
+					}
+					delete(runningSince, id)
+				}
+				if new == trace.GoRunning {
+					if old == trace.GoUndetermined {
+						runningSince[id] = syncTs
+					} else {
+						runningSince[id] = t
+					}
 				}
 				if since, ok := runnableSince[id]; ok && old == trace.GoRunnable {
 					waits = append(waits, struct {
@@ -190,6 +214,10 @@ func facts(path string) (*output, error) {
 				if new == trace.ProcRunning {
 					procSince[id] = t
 				}
+			}
+		case trace.EventLabel:
+			if l := ev.Label(); l.Resource.Kind == trace.ResourceGoroutine {
+				labels[l.Resource.Goroutine()] = l.Label
 			}
 		case trace.EventRangeBegin, trace.EventRangeActive:
 			rg := ev.Range()
@@ -256,6 +284,15 @@ func facts(path string) (*output, error) {
 	out.Sched = summarise(all)
 	for name, ds := range byGroup {
 		out.SchedByGroup[name] = summarise(ds)
+	}
+
+	for id, since := range runningSince { // still running at the end: until the last event
+		if l := labels[id]; l != "" {
+			workerRuns[l] = append(workerRuns[l], int64(last-since))
+		}
+	}
+	for l, ds := range workerRuns {
+		out.GCWorkers[l] = summarise(ds)
 	}
 
 	var stwAll []int64
