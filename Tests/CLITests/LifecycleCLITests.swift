@@ -238,6 +238,21 @@ enum Lifecycle {
         #expect(quiet.contains("run 1: "))
     }
 
+    @Test func deleteShowsItsTableOnATerminal() throws {
+        let directory = try TemporaryDirectory()
+        let db = try CLI.warehouse(directory)
+        guard let (status, screen) = try Lifecycle.onTerminal(["runs", "delete", "--db", db, "1"]) else {
+            Issue.record("script(1) is needed to give traceware a terminal")
+            return
+        }
+        #expect(status == 0, "\(screen)")
+        #expect(screen.contains("deleting runs: table 1 of "), "\(screen)")
+        #expect(screen.contains("\u{1B}[Kdeleted run 1 (base)"), "the status line is erased first: \(screen)")
+        guard let (_, quiet) = try Lifecycle.onTerminal(["runs", "delete", "--quiet", "--db", db, "2"]) else { return }
+        #expect(!quiet.contains("deleting runs"), "\(quiet)")
+        #expect(quiet.contains("deleted run 2 (base)"))
+    }
+
     @Test func anIngestWaitingForTheWriteLockSaysSoAtOnce() throws {
         let directory = try TemporaryDirectory()
         let db = try CLI.warehouse(directory)
