@@ -1,4 +1,3 @@
-import CSQLite
 import Foundation
 
 /// Removing runs from a warehouse: `traceware runs delete`.
@@ -163,29 +162,12 @@ public enum WarehouseVacuum {
     public static func vacuum(_ db: Database, progress: ((UInt64) -> Void)? = nil) throws -> (before: Space, after: Space) {
         let before = try space(of: db)
         let started = DispatchTime.now().uptimeNanoseconds
-        if let progress {
-            let box = ProgressBox { progress(DispatchTime.now().uptimeNanoseconds - started) }
-            let context = Unmanaged.passRetained(box)
-            sqlite3_progress_handler(db.handle, 100_000, progressCallback, context.toOpaque())
-            defer {
-                sqlite3_progress_handler(db.handle, 0, nil, nil)
-                context.release()
-            }
-            try db.execute("VACUUM")
-        } else {
-            try db.execute("VACUUM")
+        let handler = progress.map { progress in
+            ProgressHandler(on: db) { progress(DispatchTime.now().uptimeNanoseconds - started) }
         }
+        try db.execute("VACUUM")
+        handler?.cancel()
         try db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return (before, try space(of: db))
     }
-
-    final class ProgressBox {
-        let call: () -> Void
-        init(_ call: @escaping () -> Void) { self.call = call }
-    }
-}
-
-private let progressCallback: @convention(c) (UnsafeMutableRawPointer?) -> Int32 = { pointer in
-    if let pointer { Unmanaged<WarehouseVacuum.ProgressBox>.fromOpaque(pointer).takeUnretainedValue().call() }
-    return 0
 }

@@ -54,18 +54,30 @@ final class StatusLine {
     let enabled: Bool
     private var drawn = false
     private var lastDrawNs: UInt64 = 0
+    private var lastText = ""
 
     /// The line on screen, if any, so that a notice from elsewhere (LockWait) can take its own line.
     nonisolated(unsafe) private static var current: StatusLine?
 
     init(enabled: Bool) { self.enabled = enabled }
 
+    /// Set once rows start going to stdout on the same terminal: a status line drawn then would land among them.
+    nonisolated(unsafe) private static var suppressed = false
+
+    /// Called before anything is written to stdout.
+    static func outputBegins() {
+        guard !suppressed, isatty(1) != 0 else { return }
+        current?.clear()
+        suppressed = true
+    }
+
     /// Draws `text`, at most every 100 ms unless `force`.
     func draw(_ text: String, force: Bool = false) {
-        guard enabled else { return }
+        guard enabled, !Self.suppressed else { return }
         let now = DispatchTime.now().uptimeNanoseconds
-        guard force || !drawn || now - lastDrawNs >= 100_000_000 else { return }
+        guard force || !drawn || (now - lastDrawNs >= 100_000_000 && text != lastText) else { return }
         lastDrawNs = now
+        lastText = text
         drawn = true
         Self.current = self
         FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
@@ -110,4 +122,28 @@ func formatDuration(seconds: Double) -> String {
     if s < 60 { return "\(s)s" }
     if s < 3600 { return String(format: "%dm%02ds", s / 60, s % 60) }
     return String(format: "%dh%02dm", s / 3600, (s % 3600) / 60)
+}
+
+/// A read command (a report, a query, a comparison) that runs for more than a second says on a terminal what it is
+/// running and for how long, until its output begins. Silent when stderr is not a terminal.
+final class QueryStatus {
+    private let line = StatusLine(enabled: isatty(2) != 0)
+    private var handler: ProgressHandler?
+
+    init(_ db: Database, _ what: String) {
+        guard line.enabled else { return }
+        let started = DispatchTime.now().uptimeNanoseconds
+        handler = ProgressHandler(on: db) { [line] in
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+            if seconds >= 1 { line.draw("\(what): \(formatDuration(seconds: seconds))") }
+        }
+    }
+
+    func stop() {
+        handler?.cancel()
+        handler = nil
+        line.clear()
+    }
+
+    deinit { stop() }
 }

@@ -253,6 +253,24 @@ enum Lifecycle {
         #expect(quiet.contains("deleted run 2 (base)"))
     }
 
+    @Test func aSlowQuerySaysWhatItRunsOnATerminalUntilItsOutput() throws {
+        let directory = try TemporaryDirectory()
+        let db = directory.path("w.db")
+        #expect(try CLI.run(["ingest", "--db", db, CLI.fixture("1.27", "chan")]).status == 0)
+        // A few seconds of SQLite work (12M steps of a recursive CTE), then one row.
+        let slow = "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 12000000) "
+            + "SELECT count(*) AS n FROM c"
+        let plain = try CLI.run(["query", "--db", db, "--format", "csv", slow])
+        #expect(plain.status == 0 && plain.stdout == "n\n12000000\n" && plain.stderr.isEmpty, "\(plain.stderr)")
+        guard let (status, screen) = try Lifecycle.onTerminal(["query", "--db", db, "--format", "csv", slow]) else {
+            Issue.record("script(1) is needed to give traceware a terminal")
+            return
+        }
+        #expect(status == 0, "\(screen)")
+        #expect(screen.contains("\u{1B}[Kquery: "), "\(screen)")
+        #expect(screen.hasSuffix("\r\u{1B}[Kn\r\n12000000\r\n"), "erased before the output: \(screen)")
+    }
+
     @Test func anIngestWaitingForTheWriteLockSaysSoAtOnce() throws {
         let directory = try TemporaryDirectory()
         let db = try CLI.warehouse(directory)
