@@ -72,7 +72,8 @@ enum Lifecycle {
         return (status, stdout)
     }
 
-    static let isCI = ProcessInfo.processInfo.environment["CI"] == "true"
+    /// CI set (TestSupport.isCI): the tmpfs test must run there.
+    static let isCI = TestSupport.isCI
 }
 
 @Suite struct RunsDeleteCLITests {
