@@ -320,11 +320,18 @@ enum Lifecycle {
     }
 
     /// Runs traceware as an unprivileged user: root may write read-only files. nil when that is impossible.
-    static func runUnprivileged(_ arguments: [String]) throws -> CLI.Output? {
+    /// As root, the binary runs from a copy in `tools` (a directory anyone can read: the build directory may be
+    /// under a private home, as in CI), through setpriv(1) as nobody.
+    static func runUnprivileged(_ arguments: [String], tools: TemporaryDirectory) throws -> CLI.Output? {
         if geteuid() != 0 { return try CLI.run(arguments) }
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else { return nil }
+        let copy = tools.path("traceware")
+        if !FileManager.default.fileExists(atPath: copy) {
+            try FileManager.default.copyItem(atPath: tracewareExecutable, toPath: copy)
+            chmod(tools.url.path, 0o755)
+        }
         let (status, stdout, stderr) = try TestProcess.run(
-            "/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", tracewareExecutable] + arguments,
+            "/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", copy] + arguments,
             environment: ["TRACEWARE_DB": nil])
         return CLI.Output(status: status, stdout: stdout, stderr: stderr)
     }
@@ -332,13 +339,15 @@ enum Lifecycle {
     @Test func aReadOnlyFileOrDirectory() throws {
         let directory = try TemporaryDirectory()
         let db = try CLI.warehouse(directory)
-        let trace = CLI.fixture("1.27", "gc")
+        let tools = try TemporaryDirectory()
+        let trace = tools.path("gc.trace")  // readable by anyone
+        try FileManager.default.copyItem(atPath: CLI.fixture("1.27", "gc"), toPath: trace)
         // The directory open to all, the file read-only.
         chmod(directory.url.path, 0o777)
         chmod(db, 0o444)
         var before = Self.snapshot(db)
         for arguments in [["ingest", "--db", db, trace], ["runs", "delete", "--db", db, "1"], ["vacuum", "--db", db]] {
-            guard let result = try Self.runUnprivileged(arguments) else {
+            guard let result = try Self.runUnprivileged(arguments, tools: tools) else {
                 Issue.record("cannot run traceware unprivileged (setpriv missing)")
                 return
             }
@@ -350,7 +359,7 @@ enum Lifecycle {
         defer { chmod(directory.url.path, 0o755) }
         before = Self.snapshot(db)
         for arguments in [["ingest", "--db", db, trace], ["runs", "delete", "--db", db, "1"]] {
-            guard let result = try Self.runUnprivileged(arguments) else { return }
+            guard let result = try Self.runUnprivileged(arguments, tools: tools) else { return }
             Self.expectOneLineFailure(result, db, unchanged: before, containing: [db, "directory", "read-only"])
         }
         #expect(try Lifecycle.runIDs(db) == [1, 2, 3])
