@@ -6,7 +6,7 @@ import Warehouse
 struct WriteOptions: ParsableArguments {
     @Option(
         name: .customLong("lock-timeout"),
-        help: "Seconds to wait for another process's write lock on the warehouse before giving up (default 30).")
+        help: "Seconds to wait for another process's write lock on the warehouse before giving up.")
     var lockTimeout: Double = 30
 
     @Flag(help: "No progress and no notices on stderr (errors and warnings still go there).")
