@@ -12,6 +12,7 @@ public enum WarehouseStore {
 
     /// Opens (creating if needed) and migrates the warehouse for writing.
     public static func openForWriting(_ path: String) throws -> Database {
+        try refuseReadOnly(path)
         let db = try Database(path: path, mode: .readWrite)
         try WarehouseSchema.migrate(db)
         return db
@@ -24,6 +25,22 @@ public enum WarehouseStore {
     ) throws -> Database {
         try requireExisting(path, missingHint: missingHint)
         return try openForWriting(path)
+    }
+
+    /// Refuses, before SQLite opens it, an existing warehouse that cannot be written: SQLite would open it
+    /// read-only without a word, leave -wal and -shm files beside it, and fail at the first write with
+    /// "attempt to write a readonly database". A directory that cannot be written is refused only when the
+    /// WAL's -wal and -shm files are not already there (SQLite must create them).
+    static func refuseReadOnly(_ path: String) throws {
+        guard access(path, F_OK) == 0 else { return }
+        let walFilesExist = access(path + "-wal", W_OK) == 0 && access(path + "-shm", W_OK) == 0
+        if access(path, W_OK) != 0
+            || (!walFilesExist && access(URL(fileURLWithPath: path).deletingLastPathComponent().path, W_OK) != 0)
+        {
+            throw WarehouseFailure(
+                path: path, reason: "cannot write the warehouse: " + (WarehouseFailure.readOnlyCause(path) ?? "it is read-only"),
+                code: SQLITE_READONLY)
+        }
     }
 
     /// Refuses a path that is missing or a directory.

@@ -53,8 +53,12 @@ struct Compare: ParsableCommand {
         let headRuns = try RunSelector.resolve(head, in: db)
         let printer = output.printer()
         var metrics: [RunComparison.MetricRow]?
+        let status = QueryStatus(db, "compare \(base) \(head)")
         do {
-            defer { StandardOutput.flush() }
+            defer {
+                status.stop()
+                StandardOutput.flush()
+            }
             if let report {
                 let parameters = try parsedParameters()
                 let found = try ReportCatalog.find(report, db: db, queriesDirectory: queriesDir)

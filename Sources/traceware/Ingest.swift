@@ -18,6 +18,7 @@ struct Ingest: ParsableCommand {
     @Flag(help: "Replace a run ingested from a file with the same sha256.") var replace = false
     @Flag(help: "Print where each ingest's time went (hashing, reading, inserting, indexes, commit) on stderr.")
     var timings = false
+    @OptionGroup var write: WriteOptions
 
     func validate() throws {
         for tag in tags where !tag.contains("=") || tag.hasPrefix("=") {
@@ -35,14 +36,22 @@ struct Ingest: ParsableCommand {
         // Bad paths fail before the warehouse is opened (or created).
         for trace in traces { try TraceIngest.validateSource(trace) }
 
-        let warehouse = WarehouseIngest(path: database.resolvedPath)
-        let showProgress = isatty(2) != 0
+        write.apply(command: "ingest")
+        let path = database.resolvedPath
+        let warehouse = WarehouseIngest(path: path)
         for trace in traces {
             let total = (try? FileManager.default.attributesOfItem(atPath: trace)[.size] as? NSNumber)?.int64Value ?? 0
-            let progress = ProgressBar(enabled: showProgress, total: total, name: trace)
-            let result = try warehouse.ingest(
-                trace: trace, source: TraceReaderAdapter.source, options: options, progress: progress.update)
-            progress.clear()
+            let progress = IngestProgressBar(line: write.statusLine(), total: total, name: trace)
+            let result: RunWriter.Result
+            do {
+                result = try naming(warehouse: path) {
+                    try warehouse.ingest(
+                        trace: trace, source: TraceReaderAdapter.source, options: options, progress: progress.update)
+                }
+            } catch let failure as WarehouseFailure where failure.isDiskFull {
+                throw DiskFullDuringIngest(failure: failure, trace: trace, traceBytes: total, readBytes: progress.bytes)
+            }
+            progress.finish()
             if timings { warn("timings: \(result.timings.summary) (\(trace))") }
             let f = result.facts
             if f.truncated {
@@ -61,6 +70,36 @@ struct Ingest: ParsableCommand {
     }
 }
 
+/// The disk filled during an ingest: one line with the warehouse, how much the run needed, and that nothing of
+/// it was kept (the run's transaction rolled back, or the new warehouse's draft was deleted).
+struct DiskFullDuringIngest: Error, CustomStringConvertible {
+    let failure: WarehouseFailure
+    let trace: String
+    let traceBytes: Int64
+    let readBytes: Int64
+
+    /// Warehouse bytes per trace byte: 11.6-13.0 measured from 12 to 103 MB traces (README, Performance); the
+    /// upper figure, so that the estimate is enough.
+    static let bytesPerTraceByte: Int64 = 13
+
+    var description: String {
+        var text = "\(failure.path): the disk is full: ingesting \(trace) (\(formatBytes(traceBytes))) needs roughly "
+            + "\(formatBytes(traceBytes * Self.bytesPerTraceByte)) (about \(Self.bytesPerTraceByte) bytes per trace byte)"
+        if traceBytes > 0 && readBytes > 0 {
+            text += ", and it filled after \(min(100, readBytes * 100 / traceBytes))% of the trace"
+        }
+        let directory = URL(fileURLWithPath: failure.path).deletingLastPathComponent().path
+        if let free = freeBytes(directory) { text += "; \(formatBytes(free)) free there now" }
+        return text + "; nothing of the run was kept"
+    }
+
+    private func freeBytes(_ directory: String) -> Int64? {
+        var info = statvfs()
+        guard statvfs(directory, &info) == 0 else { return nil }
+        return Int64(info.f_bavail) * Int64(info.f_frsize)
+    }
+}
+
 func warn(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
@@ -70,32 +109,49 @@ func formatSeconds(_ ns: Int64) -> String {
     return seconds >= 1 ? String(format: "%.3fs", seconds) : String(format: "%.3fms", seconds * 1e3)
 }
 
-/// A one-line progress bar on stderr, redrawn at most every percent.
-final class ProgressBar {
-    let enabled: Bool
+/// The ingest's progress on a terminal: percent, bytes, events, rate and time left, redrawn at most every 100 ms.
+/// It also keeps the bytes read, for the disk-full message.
+final class IngestProgressBar {
+    let line: StatusLine
     let total: Int64
     let name: String
-    private var lastPercent = -1
+    private(set) var bytes: Int64 = 0
+    /// When and where the first report came (after hashing and any wait for the lock): the rate counts from there.
+    private var startedNs: UInt64 = 0
+    private var startedBytes: Int64 = 0
 
-    init(enabled: Bool, total: Int64, name: String) {
-        self.enabled = enabled
+    init(line: StatusLine, total: Int64, name: String) {
+        self.line = line
         self.total = total
         self.name = name
     }
 
-    func update(_ done: Int64) {
-        guard enabled, total > 0 else { return }
-        let percent = Int(min(100, done * 100 / total))
-        guard percent != lastPercent else { return }
-        lastPercent = percent
-        let width = 30
+    func update(_ progress: IngestProgress) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        if startedNs == 0 {
+            startedNs = now
+            startedBytes = progress.bytes
+        }
+        bytes = progress.bytes
+        guard line.enabled, total > 0 else { return }
+        let percent = Int(min(100, progress.bytes * 100 / total))
+        let width = 20
         let filled = percent * width / 100
-        let bar = String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled)
-        FileHandle.standardError.write(Data("\r[\(bar)] \(percent)% \(name)".utf8))
+        var text = "[" + String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled) + "] "
+        text += "\(percent)% \(formatBytes(progress.bytes))/\(formatBytes(total))"
+        if let events = progress.events { text += ", \(formatCount(events)) events" }
+        let seconds = Double(now - startedNs) / 1e9
+        if seconds >= 0.5 && progress.bytes > startedBytes {
+            let rate = Double(progress.bytes - startedBytes) / seconds
+            text += ", \(formatBytes(Int64(rate)))/s"
+            if progress.bytes < total {
+                text += ", \(formatDuration(seconds: Double(total - progress.bytes) / rate)) left"
+            } else {
+                text += ", finishing"
+            }
+        }
+        line.draw(text + "  " + name, force: progress.bytes >= total)
     }
 
-    func clear() {
-        guard enabled, lastPercent >= 0 else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
-    }
+    func finish() { line.clear() }
 }

@@ -43,6 +43,7 @@ enum StandardOutput {
     }
 
     private static func drain() {
+        if !buffer.isEmpty { StatusLine.outputBegins() }
         buffer.withUnsafeBytes { bytes in
             var offset = 0
             while offset < bytes.count, let base = bytes.baseAddress {

@@ -21,7 +21,11 @@ struct Query: ParsableCommand {
             text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
         }
         let db = try WarehouseStore.openForReading(database.resolvedPath)
-        defer { StandardOutput.flush() }
+        let status = QueryStatus(db, "query")
+        defer {
+            status.stop()
+            StandardOutput.flush()
+        }
         try AdHocQuery.run(text, on: db, printer: output.printer())
     }
 }

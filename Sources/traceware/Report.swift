@@ -47,7 +47,11 @@ struct RunReport: ParsableCommand {
         try ReportRunner.checkParameters(parameters, for: report)
         let runIDs = try RunSelector.resolve(runs, in: db)
         let printer = output.printer()
-        defer { StandardOutput.flush() }
+        let status = QueryStatus(db, "report \(name)")
+        defer {
+            status.stop()
+            StandardOutput.flush()
+        }
         var header: [String]?
         for runID in runIDs {
             try ReportRunner.run(report, runID: runID, parameters: parameters, on: db) { columns in

@@ -8,6 +8,31 @@ public protocol TraceRowSource {
     /// `writer.insertIssue`, and flagged in the returned facts. Throws IngestRerun when the rows written
     /// so far must go: the ingest then rolls them back and has the run written again by a fresh writer.
     func writeRows(path: String, into writer: RunWriter, progress: (Int64) -> Void) throws -> TraceFacts
+    /// The same, reporting the events read so far too, where the source counts them (the progress bar's
+    /// events and rate). Sources that only count bytes get the default, which reports `events: nil`.
+    func writeRows(path: String, into writer: RunWriter, reporting progress: (IngestProgress) -> Void) throws
+        -> TraceFacts
+}
+
+/// How far an ingest has read its trace.
+public struct IngestProgress: Sendable, Equatable {
+    /// Bytes of the file consumed.
+    public var bytes: Int64
+    /// Events read, when the source counts them.
+    public var events: Int64?
+
+    public init(bytes: Int64, events: Int64? = nil) {
+        self.bytes = bytes
+        self.events = events
+    }
+}
+
+extension TraceRowSource {
+    public func writeRows(path: String, into writer: RunWriter, reporting progress: (IngestProgress) -> Void)
+        throws -> TraceFacts
+    {
+        try writeRows(path: path, into: writer) { progress(IngestProgress(bytes: $0)) }
+    }
 }
 
 public struct IngestOptions: Sendable {
@@ -39,7 +64,7 @@ public enum TraceIngest {
     /// Ingests one trace file as one run, in one transaction: on any error nothing of it remains.
     public static func ingest(
         path: String, into db: Database, source: TraceRowSource, options: IngestOptions = IngestOptions(),
-        progress: (Int64) -> Void = { _ in }
+        progress: (IngestProgress) -> Void = { _ in }
     ) throws -> RunWriter.Result {
         try validateSource(path)
         var mark = IngestTimings.now()
@@ -57,7 +82,7 @@ public enum TraceIngest {
             mark = IngestTimings.now()
             let facts: TraceFacts
             do {
-                facts = try source.writeRows(path: path, into: writer, progress: progress)
+                facts = try source.writeRows(path: path, into: writer, reporting: progress)
             } catch let again as IngestRerun {
                 // Only after a damaged trace (see IngestRerun's throwers): the run is written again, in a new
                 // transaction.

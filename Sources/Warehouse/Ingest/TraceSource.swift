@@ -38,13 +38,20 @@ public struct EventStreamRowSource: TraceRowSource {
     public init(open: @escaping TraceOpener) { self.open = open }
 
     public func writeRows(path: String, into writer: RunWriter, progress: (Int64) -> Void) throws -> TraceFacts {
+        try write(path: path, into: writer, progress: { progress($0.bytes) }, keep: nil)
+    }
+
+    public func writeRows(path: String, into writer: RunWriter, reporting progress: (IngestProgress) -> Void)
+        throws -> TraceFacts
+    {
         try write(path: path, into: writer, progress: progress, keep: nil)
     }
 
     /// Writes the rows of the stream's events, or with `keep` of its first `keep.events` events only, the
     /// stream's damage being then `keep.damage` (found by an earlier reading).
     private func write(
-        path: String, into writer: RunWriter, progress: (Int64) -> Void, keep: (events: Int64, damage: TraceDamage)?
+        path: String, into writer: RunWriter, progress: (IngestProgress) -> Void,
+        keep: (events: Int64, damage: TraceDamage)?
     ) throws -> TraceFacts {
         var stream = try open(path)
         let rows = EventRows(writer: writer)
@@ -59,10 +66,10 @@ public struct EventStreamRowSource: TraceRowSource {
             sinceProgress += 1
             if sinceProgress == 65_536 {
                 sinceProgress = 0
-                progress(stream.bytesConsumed)
+                progress(IngestProgress(bytes: stream.bytesConsumed, events: events))
             }
         }
-        progress(stream.bytesConsumed)
+        progress(IngestProgress(bytes: stream.bytesConsumed, events: events))
         let damage = keep?.damage ?? stream.damage
         if let damage, keep == nil, events > throughLastSync {
             // The reader delivered events of a generation it then failed on (before Go 1.26 a cut generation
@@ -104,7 +111,7 @@ public struct EventStreamRowSource: TraceRowSource {
 /// Thrown by a row source whose rows so far must be discarded: the ingest rolls them back and calls `rerun`
 /// with a fresh writer (and the progress callback).
 public struct IngestRerun: Error, @unchecked Sendable {
-    public let rerun: (RunWriter, (Int64) -> Void) throws -> TraceFacts
+    public let rerun: (RunWriter, (IngestProgress) -> Void) throws -> TraceFacts
 
-    public init(_ rerun: @escaping (RunWriter, (Int64) -> Void) throws -> TraceFacts) { self.rerun = rerun }
+    public init(_ rerun: @escaping (RunWriter, (IngestProgress) -> Void) throws -> TraceFacts) { self.rerun = rerun }
 }

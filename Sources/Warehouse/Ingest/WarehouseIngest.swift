@@ -14,7 +14,7 @@ public final class WarehouseIngest {
 
     public func ingest(
         trace: String, source: TraceRowSource, options: IngestOptions = IngestOptions(),
-        progress: (Int64) -> Void = { _ in }
+        progress: (IngestProgress) -> Void = { _ in }
     ) throws -> RunWriter.Result {
         if db == nil && !Self.exists(path) {
             try TraceIngest.validateSource(trace)  // a bad path fails before any file is created

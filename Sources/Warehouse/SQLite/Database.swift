@@ -21,12 +21,14 @@ public final class Database {
     public let mode: Mode
     let handle: OpaquePointer
     private var guardState: ReadOnlyGuard?
+    /// The busy handler's state (LockWait): it says when a wait for another process's lock begins.
+    private var lockWait: LockWait.Context?
 
     /// Opens `path` (":memory:" for a private in-memory database).
     /// - busyTimeout: how long a statement waits for another connection's lock before SQLITE_BUSY;
     ///   with WAL this matters only for writers and the checkpoint, so readers never see "database is locked"
     ///   while an ingest runs.
-    public init(path: String, mode: Mode = .readWrite, busyTimeoutMilliseconds: Int32 = 30_000) throws {
+    public init(path: String, mode: Mode = .readWrite, busyTimeoutMilliseconds: Int32 = LockWait.timeoutMilliseconds) throws {
         self.path = path
         self.mode = mode
         _ = Self.globalConfiguration
@@ -44,7 +46,7 @@ public final class Database {
         }
         self.handle = db
         sqlite3_extended_result_codes(db, 1)
-        sqlite3_busy_timeout(db, busyTimeoutMilliseconds)
+        lockWait = LockWait.install(on: db, path: path, timeoutMilliseconds: busyTimeoutMilliseconds)
         // Hardening for both modes: no extension loading, no writable_schema tricks, no schema-borne
         // functions with side effects.
         _ = traceware_sqlite3_db_config_int(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nil)

@@ -26,9 +26,22 @@ public struct DatabaseError: Error, CustomStringConvertible, Sendable, Equatable
         self.init(code: (extended & 0xFF) == (code & 0xFF) ? extended : code, message: text, sql: sql)
     }
 
+    /// One line: the code, the message and the start of the statement. The ingest's INSERTs are one line of
+    /// 64 VALUES tuples (5 KB), so the SQL is cut to its first line and to `sqlExcerptLength` characters:
+    /// enough to name the statement and the table; `sql` keeps the whole text.
     public var description: String {
         var text = "SQLite error \(code): \(message)"
-        if let sql, !sql.isEmpty { text += " - while executing `\(sql)`" }
+        if let sql, !sql.isEmpty { text += " - while executing `\(Self.excerpt(sql))`" }
         return text
+    }
+
+    static let sqlExcerptLength = 80
+
+    /// The first non-empty line of `sql`, at most `sqlExcerptLength` characters, "..." marking a cut.
+    static func excerpt(_ sql: String) -> String {
+        let lines = sql.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: " \t") }
+        let first = lines.first { !$0.isEmpty } ?? ""
+        let cut = first.count > sqlExcerptLength || lines.filter({ !$0.isEmpty }).count > 1
+        return (first.count > sqlExcerptLength ? String(first.prefix(sqlExcerptLength)) : String(first)) + (cut ? "..." : "")
     }
 }
