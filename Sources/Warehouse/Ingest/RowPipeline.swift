@@ -5,6 +5,7 @@ import Foundation
 enum IngestTable: Int, CaseIterable {
     case frames, stacks, stackFrameRefs, goroutines, goroutineStates, procs, procStates, threads, gcCycles
     case stwPauses, ranges, metricNames, metricSamples, tasks, regions, logs, cpuSamples, ingestIssues
+    case blockingProfile
 
     var name: String {
         switch self {
@@ -26,6 +27,7 @@ enum IngestTable: Int, CaseIterable {
         case .logs: "logs"
         case .cpuSamples: "cpu_samples"
         case .ingestIssues: "ingest_issues"
+        case .blockingProfile: "blocking_profile"
         }
     }
 
@@ -59,6 +61,7 @@ enum IngestTable: Int, CaseIterable {
         case .logs: ["ts_ns", "goid", "task_id", "category", "message", "stack_id"]
         case .cpuSamples: ["ts_ns", "goid", "proc_id", "thread_id", "stack_id"]
         case .ingestIssues: ["severity", "byte_offset", "generation", "ts_ns", "message"]
+        case .blockingProfile: ["kind", "category", "stack_id", "count", "total_ns", "blocked_ns"]
         }
     }
 }
