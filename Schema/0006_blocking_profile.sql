@@ -10,6 +10,10 @@
 -- wake-up made from outside any goroutine (G=-1) carrying a stack was stored without it (its sched time is on
 -- the empty stack), and a stack of frames that all have PC 0 is put with the empty stack (NULL) whichever of
 -- the two Go saw last. Ingest the trace again (--replace) for Go's exact rows.
+--
+-- Also from this version on (no schema change): a goroutine made runnable from outside any goroutine (G=-1) by
+-- an event that carries a stack (e.g. runtime.goexit1 under testing/synctest) has that stack as the runnable
+-- interval's goroutine_states.stack_id and as the ended wait's waker_stack_id (waker_goid stays NULL).
 
 CREATE TABLE blocking_profile ( -- doc: Where goroutines waited, per run, kind, category and stack: the samples of go tool trace -pprof=sync|net|syscall|sched, totalled at ingest. All goroutines count (system ones too). Go's rules: an interval counts only once it ends (one still open at the end of the trace does not), clipped to the goroutine's [first run, exit or end of trace]; intervals that clip to nothing are left out.
     run_id INTEGER NOT NULL, -- doc: The run (runs.run_id).

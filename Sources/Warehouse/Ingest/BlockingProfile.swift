@@ -73,25 +73,6 @@ final class BlockingProfile {
         var tracksNothing: Bool {
             tracking.0 == nil && tracking.1 == nil && tracking.2 == nil && tracking.3 == nil
         }
-
-        subscript(kind: Kind) -> Tracking? {
-            get {
-                switch kind {
-                case .sync: tracking.0
-                case .net: tracking.1
-                case .syscall: tracking.2
-                case .sched: tracking.3
-                }
-            }
-            set {
-                switch kind {
-                case .sync: tracking.0 = newValue
-                case .net: tracking.1 = newValue
-                case .syscall: tracking.2 = newValue
-                case .sched: tracking.3 = newValue
-                }
-            }
-        }
     }
 
     private var gs: [Int64: G] = [:]
@@ -99,12 +80,6 @@ final class BlockingProfile {
     private var syscallingP: [Int64: Int64] = [:]
     private var syscallingG: [Int64: Int64] = [:]
 
-    /// A profile row in the making: (kind, category, Go's stack key).
-    private struct Key: Hashable {
-        var kind: Int8
-        var category: Int32
-        var pcKey: Int32
-    }
     private struct Totals {
         var count: Int64 = 0
         var ns: Int64 = 0
@@ -116,14 +91,15 @@ final class BlockingProfile {
             blockedNs += blocked
         }
     }
-    private var totals: [Key: Totals] = [:]
-    /// Go's stackMap keeps, per PC key, the stack it saw last (its profile labels the record with that stack's
-    /// frames): per (kind, PC key), the order of that sighting and the warehouse stack.
-    private struct LabelKey: Hashable {
-        var kind: Int8
-        var pcKey: Int32
+    /// A profile row in the making, keyed by kind (bits 56..), category (32..55) and Go's stack key (0..31): one
+    /// integer hashes faster than a struct of three, and this runs once per interval.
+    private var totals: [Int64: Totals] = [:]
+    @inline(__always) private static func key(_ kind: Kind, _ category: Int32, _ pcKey: Int32) -> Int64 {
+        Int64(kind.rawValue) << 56 | Int64(category) << 32 | Int64(pcKey)
     }
-    private var labels: [LabelKey: (seq: Int64, stackID: Int64?)] = [:]
+    /// Go's stackMap keeps, per PC key, the stack it saw last (its profile labels the record with that stack's
+    /// frames): per kind, indexed by PC key, the order of that sighting and the warehouse stack (0: none).
+    private var labels: [[(seq: Int64, stackID: Int64)]] = Array(repeating: [], count: Kind.allCases.count)
     /// Go's getOrAdd calls so far: orders the sightings, including those of pending intervals counted later.
     private var seq: Int64 = 0
 
@@ -133,6 +109,18 @@ final class BlockingProfile {
 
     /// Category names, interned (a handful per run: a linear scan beats hashing).
     private var categories: [String] = []
+    /// What each reason means here, found by a linear scan (a trace has a handful of reasons; String.contains
+    /// goes through Foundation, far slower than comparing small strings).
+    private struct Reason {
+        var text: String
+        var sync: Bool
+        var net: Bool
+        /// Category of a runnable interval begun with this reason (not a wake-up).
+        var runnable: Int32
+    }
+    private var reasons: [Reason] = []
+    private lazy var wokenCategory = category("woken")
+    private lazy var syscallCategory = category(BlockCategory.syscall.rawValue)
     /// Category of a sync or net wait per (stack, reason), as GoroutineIntervals computes goroutine_states.category.
     private var waitCategories: [Int64: (reason: String, category: Int32)] = [:]
 
@@ -149,6 +137,15 @@ final class BlockingProfile {
         for (i, known) in categories.enumerated() where known == name { return Int32(i) }
         categories.append(name)
         return Int32(categories.count - 1)
+    }
+
+    @inline(__always) private func reason(_ text: String) -> Reason {
+        for r in reasons where r.text == text { return r }
+        let r = Reason(
+            text: text, sync: Self.tracks(.sync, text), net: Self.tracks(.net, text),
+            runnable: category(text.isEmpty ? "runnable" : text))
+        reasons.append(r)
+        return r
     }
 
     /// `transition` is `ev.stateTransition` for a state transition event (the caller has built it already).
@@ -185,30 +182,51 @@ final class BlockingProfile {
         }
 
         // pprof.go, per kind: close a tracked interval on a transition into another state, or begin one.
-        for kind in Kind.allCases {
-            let state: GoState
-            switch kind {
-            case .sync, .net: state = .waiting
-            case .syscall: state = .syscall
-            case .sched: state = .runnable
-            }
-            if let open = g[kind] {
-                if new == state.rawValue { continue }
-                g[kind] = nil
-                try close(g, kind, open, end: t)
-            } else if new == state.rawValue && Self.tracks(kind, st.reason) {
+        let waiting = GoState.waiting.rawValue
+        if let open = g.tracking.0, new != waiting {
+            g.tracking.0 = nil
+            close(g, .sync, open, end: t)
+        }
+        if let open = g.tracking.1, new != waiting {
+            g.tracking.1 = nil
+            close(g, .net, open, end: t)
+        }
+        if let open = g.tracking.2, new != GoState.syscall.rawValue {
+            g.tracking.2 = nil
+            close(g, .syscall, open, end: t)
+        }
+        if let open = g.tracking.3, new != GoState.runnable.rawValue {
+            g.tracking.3 = nil
+            close(g, .sched, open, end: t)
+        }
+        switch GoState(rawValue: new) {
+        case .waiting:
+            let r = reason(st.reason)
+            if r.sync && g.tracking.0 == nil {
                 let stackID = try stackID(ev.stack)
-                let pcKey = stackKey(stackID, ev.stack)
-                let category: Int32
-                switch kind {
-                case .sync, .net: category = try waitCategory(st)
-                case .syscall: category = self.category(BlockCategory.syscall.rawValue)
-                case .sched:
-                    category = self.category(
-                        old == GoState.waiting.rawValue ? "woken" : st.reason.isEmpty ? "runnable" : st.reason)
-                }
-                g[kind] = Tracking(start: t, stackID: stackID, pcKey: pcKey, category: category)
+                g.tracking.0 = Tracking(
+                    start: t, stackID: stackID, pcKey: stackKey(stackID, ev.stack), category: try waitCategory(st))
             }
+            if r.net && g.tracking.1 == nil {
+                let stackID = try stackID(ev.stack)
+                g.tracking.1 = Tracking(
+                    start: t, stackID: stackID, pcKey: stackKey(stackID, ev.stack), category: try waitCategory(st))
+            }
+        case .syscall:
+            if g.tracking.2 == nil {
+                let stackID = try stackID(ev.stack)
+                g.tracking.2 = Tracking(
+                    start: t, stackID: stackID, pcKey: stackKey(stackID, ev.stack), category: syscallCategory)
+            }
+        case .runnable:
+            if g.tracking.3 == nil {
+                let stackID = try stackID(ev.stack)
+                g.tracking.3 = Tracking(
+                    start: t, stackID: stackID, pcKey: stackKey(stackID, ev.stack),
+                    category: old == waiting ? wokenCategory : reason(st.reason).runnable)
+            }
+        default:
+            break
         }
 
         // The Summarizer's part that the clipping and the syscall split need (summary.go, Event).
@@ -283,7 +301,7 @@ final class BlockingProfile {
     }
 
     /// The end of a tracked interval: Go computes its overlap with [StartTime, EndTime or trace end].
-    private func close(_ g: G, _ kind: Kind, _ open: Tracking, end: Int64) throws {
+    private func close(_ g: G, _ kind: Kind, _ open: Tracking, end: Int64) {
         seq += 1
         let blockedFrom = kind == .syscall ? g.syscallBlock : nil
         let p = Pending(
@@ -301,17 +319,16 @@ final class BlockingProfile {
     private func count(_ p: Pending, clipStart: Int64, clipEnd: Int64) {
         let ns = clipEnd &- clipStart
         guard ns > 0 else { return }
-        let pcKey = p.pcKey
-        let kind = Int8(p.kind.rawValue)
-        let labelKey = LabelKey(kind: kind, pcKey: pcKey)
-        if let label = labels[labelKey], label.seq > p.seq {
-            // A later sighting already labels the record.
-        } else {
-            labels[labelKey] = (p.seq, p.stackID)
+        let pcKey = Int(p.pcKey)
+        let kind = p.kind.rawValue
+        if pcKey >= labels[kind].count {
+            labels[kind].append(contentsOf: repeatElement((seq: Int64(-1), stackID: Int64(0)), count: pcKey + 1 - labels[kind].count))
         }
+        // A later sighting may already label the record (a pending interval is counted late).
+        if labels[kind][pcKey].seq < p.seq { labels[kind][pcKey] = (p.seq, p.stackID ?? 0) }
         var blocked: Int64 = 0
         if let from = p.blockedFrom { blocked = max(0, clipEnd &- max(from, clipStart)) }
-        totals[Key(kind: kind, category: p.category, pcKey: pcKey), default: Totals()].add(ns, blocked)
+        totals[Self.key(p.kind, p.category, p.pcKey), default: Totals()].add(ns, blocked)
     }
 
     /// Go's stack key (cmd/trace/pprof.go, stackMap): the first pprofMaxStack (128) PCs, padded with zeros. Go
@@ -351,14 +368,14 @@ final class BlockingProfile {
             for p in g.pending { count(p, clipStart: p.start, clipEnd: min(p.end, g.ended ?? lastTs)) }
         }
         gs.removeAll()
-        let rows = totals.sorted {
-            ($0.key.kind, $0.key.category, $0.key.pcKey) < ($1.key.kind, $1.key.category, $1.key.pcKey)
-        }
-        for (key, total) in rows {
-            let label = labels[LabelKey(kind: key.kind, pcKey: key.pcKey)]
+        for (key, total) in totals.sorted(by: { $0.key < $1.key }) {
+            let kind = Int(key >> 56)
+            let category = Int(key >> 32 & 0xff_ffff)
+            let pcKey = Int(key & 0xffff_ffff)
+            let stackID = labels[kind][pcKey].stackID
             try writer.insertBlockingProfile(
-                kind: Kind(rawValue: Int(key.kind))?.name ?? "", category: categories[Int(key.category)],
-                stackID: label?.stackID ?? nil, count: total.count, totalNs: total.ns, blockedNs: total.blockedNs)
+                kind: Kind(rawValue: kind)?.name ?? "", category: categories[category],
+                stackID: stackID > 0 ? stackID : nil, count: total.count, totalNs: total.ns, blockedNs: total.blockedNs)
         }
         totals.removeAll()
     }
