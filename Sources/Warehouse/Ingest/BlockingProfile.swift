@@ -67,6 +67,7 @@ final class BlockingProfile {
         /// Summarizer's lastSyscallTime != 0 and lastSyscallBlockTime.
         var inSyscall = false
         var syscallBlock: Int64?
+        /// pprof.go's `tracking` of each kind, in Kind order: sync, net, syscall, sched.
         var tracking: (Tracking?, Tracking?, Tracking?, Tracking?) = (nil, nil, nil, nil)
         var pending: [Pending] = []
 
