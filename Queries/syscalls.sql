@@ -1,23 +1,20 @@
 -- name: syscalls
 -- summary: Time goroutines spent in system calls, by the stack that made the call.
 -- param: top = 20 : how many stacks to list (the most syscall time first)
--- doc: One row per call stack (stack_id) that entered a syscall, the most time first: syscalls = the number of
--- doc: syscalls made from it (goroutine_states rows in state 'syscall'), syscall_ns = time in the syscall while the
--- doc: goroutine kept its P, blocked_ns = time after the P was taken away ('syscall_blocked'), total_ns = the
--- doc: sum, share = total_ns / all syscall time of the run (0..1). frame is the innermost frame outside the
--- doc: standard library (function:line), else the innermost frame; stack lists every frame as function:line,
--- doc: innermost first, separated by ' < '. System goroutines are included.
--- doc: total_ns per stack is what `go tool trace -pprof=syscall` reports for that stack, except that the
--- doc: warehouse also counts a syscall still in progress at the end of the trace (to the last event) and one already
--- doc: in progress when tracing started (from the trace's sync), which Go's profile leaves out.
+-- doc: One row per call stack (stack_id) that entered a syscall, the most time first, read from blocking_profile
+-- doc: (kind 'syscall', totalled at ingest): syscalls = the number of syscalls made from it, total_ns = their
+-- doc: time, syscall_ns = the part while the goroutine kept its P, blocked_ns = the part after the P was taken
+-- doc: away ('syscall_blocked' in goroutine_states), share = total_ns / all syscall time of the run (0..1). frame
+-- doc: is the innermost frame outside the standard library (function:line), else the innermost frame; stack lists
+-- doc: every frame as function:line, innermost first, separated by ' < '. System goroutines are included.
+-- doc: syscalls and total_ns per stack are exactly `go tool trace -pprof=syscall` (Go's rules: a syscall counts
+-- doc: once it ends, so not one still in progress at the end of the trace; and only from the goroutine's first
+-- doc: run). goroutine_states keeps every syscall interval, those included.
 WITH per_stack AS (
-    SELECT stack_id,
-           sum(state = 'syscall') AS syscalls,
-           coalesce(sum(CASE WHEN state = 'syscall' THEN duration_ns END), 0) AS syscall_ns,
-           coalesce(sum(CASE WHEN state = 'syscall_blocked' THEN duration_ns END), 0) AS blocked_ns,
-           sum(duration_ns) AS total_ns
-    FROM goroutine_states
-    WHERE run_id = :run_id AND state IN ('syscall', 'syscall_blocked')
+    SELECT stack_id, sum(count) AS syscalls, sum(total_ns - blocked_ns) AS syscall_ns,
+           sum(blocked_ns) AS blocked_ns, sum(total_ns) AS total_ns
+    FROM blocking_profile
+    WHERE run_id = :run_id AND kind = 'syscall'
     GROUP BY stack_id
 ),
 top_stacks AS (

@@ -6,6 +6,7 @@ import GoTrace
 public final class EventRows {
     private let writer: RunWriter
     private let goroutines: GoroutineIntervals
+    private let blocking: BlockingProfile
     public private(set) var facts = TraceFacts()
 
     private var origin: Int64?
@@ -88,6 +89,7 @@ public final class EventRows {
     public init(writer: RunWriter) {
         self.writer = writer
         self.goroutines = GoroutineIntervals(writer: writer)
+        self.blocking = BlockingProfile(writer: writer)
     }
 
     @inline(__always) private func rel(_ t: Time) -> Int64 { t.rawValue &- (origin ?? t.rawValue) }
@@ -140,6 +142,7 @@ public final class EventRows {
         // The transition is built once (its reason and stack are looked up in the generation's tables).
         let transition = ev.kind == .stateTransition ? ev.stateTransition : nil
         try goroutines.consume(ev, transition)
+        try blocking.consume(ev, transition)
 
         if let p = Self.id(ev.proc.rawValue) { procsSeen.see(p, t) }
         if let m = Self.id(ev.thread.rawValue) { threadsSeen.see(m, t) }
@@ -281,6 +284,7 @@ public final class EventRows {
     public func finish() throws -> TraceFacts {
         if let held = heldSync { try startClock(at: held.time.rawValue) }  // a trace of that Sync alone
         try goroutines.finish()
+        try blocking.finish()
         for p in procStates.keys.sorted() { try closeProcState(p, at: lastTs) }
         // Ranges in a stable order: by start, then name.
         for (key, open) in openRanges.sorted(by: { ($0.value.start, $0.key.name) < ($1.value.start, $1.key.name) }) {

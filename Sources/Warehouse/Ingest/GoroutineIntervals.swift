@@ -177,10 +177,13 @@ final class GoroutineIntervals {
             g.running = Open(start: start, procID: procID, threadID: threadID)
             if g.row.startedNs == nil { g.row.startedNs = t }
         case .runnable:
+            // Woken from outside any goroutine: the event's own stack is the only one (see the waker above).
+            let fromOutside =
+                GoState(rawValue: old) == .waiting && ev.goroutine.rawValue < 0 && (st.stack.isNoStack || st.stack.idInGeneration == 0)
             g.runnable = Open(
                 start: start, reason: st.reason,
                 category: BlockCategory.classify(state: .runnable, reason: st.reason, frames: []),
-                stackID: try stackID(st.stack), procID: procID, threadID: threadID)
+                stackID: try stackID(fromOutside ? ev.stack : st.stack), procID: procID, threadID: threadID)
         case .waiting:
             if st.reason != "forever" {
                 g.waiting = Open(
@@ -216,12 +219,14 @@ final class GoroutineIntervals {
             }
         case .waiting:
             if let open = g.waiting {
-                // Whoever made the transition woke it: the event's goroutine and stack.
+                // Whoever made the transition woke it: the event's goroutine and stack. A wake-up from outside
+                // any goroutine (G=-1) may still carry a stack (e.g. runtime.goexit1 under testing/synctest),
+                // which Go's sched profile counts under: kept, with no waker goroutine.
                 let waker = ev.goroutine.rawValue
                 try writer.insertGoroutineState(
                     goid: goid, state: .waiting, reason: open.reason, category: open.category, startNs: open.start,
                     endNs: t, stackID: open.stackID, procID: open.procID, threadID: open.threadID,
-                    wakerGoid: waker >= 0 ? waker : nil, wakerStackID: waker >= 0 ? try stackID(ev.stack) : nil)
+                    wakerGoid: waker >= 0 ? waker : nil, wakerStackID: try stackID(ev.stack))
                 g.waiting = nil
             }
         case .runnable:

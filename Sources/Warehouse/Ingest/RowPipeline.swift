@@ -6,6 +6,7 @@ enum IngestTable: Int, CaseIterable {
     case frames, stacks, stackFrameRefs, goroutines, goroutineStates, procs, procStates, threads, gcCycles
     case stwPauses, ranges, metricNames, metricSamples, tasks, regions, logs, cpuSamples, ingestIssues
     case labels
+    case blockingProfile
 
     var name: String {
         switch self {
@@ -28,6 +29,7 @@ enum IngestTable: Int, CaseIterable {
         case .cpuSamples: "cpu_samples"
         case .ingestIssues: "ingest_issues"
         case .labels: "labels"
+        case .blockingProfile: "blocking_profile"
         }
     }
 
@@ -62,6 +64,7 @@ enum IngestTable: Int, CaseIterable {
         case .cpuSamples: ["ts_ns", "goid", "proc_id", "thread_id", "stack_id"]
         case .ingestIssues: ["severity", "byte_offset", "generation", "ts_ns", "message"]
         case .labels: ["ts_ns", "goid", "label"]
+        case .blockingProfile: ["kind", "category", "stack_id", "count", "total_ns", "blocked_ns"]
         }
     }
 }

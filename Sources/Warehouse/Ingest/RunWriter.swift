@@ -280,7 +280,7 @@ public final class RunWriter {
 
     /// Queues a row for the writer thread.
     @inline(__always)
-    private func queue(_ table: IngestTable, _ row: RowValues) throws {
+    fileprivate func queue(_ table: IngestTable, _ row: RowValues) throws {
         batch.append(table, row)
         rowCount += 1
         if batch.rows >= RowPipeline.rowsPerBatch { try flush() }
@@ -318,7 +318,7 @@ public final class RunWriter {
     private static let recentCapacity = 32
 
     /// A text column that is rarely repeated (log messages, task and region names, issue messages): a copy.
-    private func uniqueText(_ value: String, into row: inout RowValues) { row.value(.text(value)) }
+    fileprivate func uniqueText(_ value: String, into row: inout RowValues) { row.value(.text(value)) }
 
     static func iso8601Now() -> String {
         var t = time(nil)
@@ -680,6 +680,22 @@ public final class RunWriter {
         r.int(tsNs)
         uniqueText(message, into: &r)
         try queue(.ingestIssues, r)
+    }
+}
+
+extension RunWriter {
+    /// A blocking_profile row (BlockingProfile, at the end of the run).
+    func insertBlockingProfile(
+        kind: String, category: String, stackID: Int64?, count: Int64, totalNs: Int64, blockedNs: Int64
+    ) throws {
+        var r = RowValues()
+        uniqueText(kind, into: &r)
+        uniqueText(category, into: &r)
+        r.int(stackID)
+        r.int(count)
+        r.int(totalNs)
+        r.int(blockedNs)
+        try queue(.blockingProfile, r)
     }
 }
 
