@@ -20,8 +20,9 @@
 WITH
 run AS (SELECT end_ns FROM runs WHERE run_id = :run_id),
 -- Runnable intervals with the interval before them on the same goroutine (a goroutine is in one state at a
--- time; equal starts are in insertion order, i.e. the order they closed): right after a wait that ended when
--- it began, the wake-up began it. The window follows the index (run_id, goid, start_ns), so nothing is sorted.
+-- time; equal starts are in interval_id order, i.e. the order they closed): right after a wait that ended when
+-- it began, the wake-up began it. The window follows goroutine_intervals' key (run_id, goid, start_ns,
+-- interval_id), so nothing is sorted.
 sched AS (
     SELECT * FROM (
         SELECT s.goid, s.state, s.reason, s.start_ns, s.end_ns, s.stack_id,
@@ -29,7 +30,7 @@ sched AS (
             lag(s.waker_stack_id) OVER w AS waker_stack_id
         FROM goroutine_states s
         WHERE s.run_id = :run_id AND :kind IN ('all', 'sched')
-        WINDOW w AS (PARTITION BY s.goid ORDER BY s.start_ns, s.rowid)
+        WINDOW w AS (PARTITION BY s.goid ORDER BY s.start_ns, s.interval_id)
     ) WHERE state = 'runnable'
 ),
 raw AS (
