@@ -469,11 +469,11 @@ public final class RunWriter {
             IntervalKind(
                 state: Int32(state.index), reason: smallCode(reason, in: &reasonCodes),
                 category: smallCode(category, in: &categoryCodes), procID: procID ?? -1, threadID: threadID ?? -1))
-        nextIntervalID += 1
+        lastIntervalID += 1
         var r = RowValues()
         r.int(goid)
         r.int(startNs)
-        r.int(nextIntervalID)
+        r.int(lastIntervalID)
         r.int(kind)
         r.int(endNs &- startNs)
         r.int(stackID)
@@ -484,7 +484,7 @@ public final class RunWriter {
 
     /// The last interval_id given in this run: intervals are numbered from 1 in the order they are queued, which
     /// is the order they ended in (within a goroutine, that of their start times).
-    private var nextIntervalID: Int64 = 0
+    private var lastIntervalID: Int64 = 0
 
     /// What goroutine_interval_kinds holds for an interval, with reason and category as indexes into
     /// `reasonCodes` and `categoryCodes`, and -1 for a NULL P or thread (the trace's ids are never negative).
