@@ -102,6 +102,41 @@ import Testing
         #expect(!(try ReportRunner.run(report, runID: 1, parameters: [:], on: db).rows.isEmpty))
     }
 
+    /// Each run numbers its own intervals and kinds; replacing a run replaces its intervals and kinds and leaves
+    /// the other run's alone.
+    @Test func runsNumberTheirOwnIntervalsAndReplaceCleanly() throws {
+        let dir = try TemporaryDirectory()
+        let db = try WarehouseStore.openForWriting(dir.path("w.db"))
+        let first = try TraceIngest.ingest(path: Self.traces[0], into: db, source: TraceReaderAdapter.source)
+        let second = try TraceIngest.ingest(path: Self.traces[1], into: db, source: TraceReaderAdapter.source)
+        func ids(_ run: Int64) throws -> [DatabaseValue] {
+            try db.rows(
+                """
+                SELECT min(interval_id), max(interval_id), count(*),
+                       (SELECT min(kind_id) FROM goroutine_interval_kinds WHERE run_id = ?1),
+                       (SELECT max(kind_id) + 1 FROM goroutine_interval_kinds WHERE run_id = ?1),
+                       (SELECT count(*) FROM goroutine_interval_kinds WHERE run_id = ?1)
+                FROM goroutine_intervals WHERE run_id = ?1
+                """, [.integer(run)]
+            ).first ?? []
+        }
+        for run in [first.runID, second.runID] {
+            let row = try ids(run)
+            #expect(row.count == 6 && row[0] == 1 && row[1] == row[2] && row[3] == 0 && row[4] == row[5], "\(row)")
+        }
+        let firstBefore = try ids(first.runID)
+        let secondBefore = try ids(second.runID)
+        let replaced = try TraceIngest.ingest(
+            path: Self.traces[1], into: db, source: TraceReaderAdapter.source, options: IngestOptions(replace: true))
+        #expect(try ids(first.runID) == firstBefore)
+        // The same trace again: the same numbering, not added to the deleted run's rows.
+        #expect(try ids(replaced.runID) == secondBefore)
+        #expect(try db.scalarInt64("SELECT count(DISTINCT run_id) FROM goroutine_intervals") == 2)
+        #expect(
+            try db.scalarInt64("SELECT count(*) FROM goroutine_interval_kinds WHERE run_id NOT IN (SELECT run_id FROM runs)")
+                == 0)
+    }
+
     /// A goroutine's intervals come back in time order from the clustered key, without a sort, and each
     /// interval's id follows the order the ingest produced them in.
     @Test func aGoroutinesIntervalsAreReadInKeyOrder() throws {
