@@ -55,12 +55,25 @@ public enum WarehouseStore {
     }
 
     /// Opens an existing warehouse read-only: what `query`, `runs` and reports use.
-    /// Refuses a file that is missing, not a warehouse, or newer than this traceware.
+    /// Refuses a file that is missing, not a warehouse, or newer than this traceware. An older warehouse is
+    /// upgraded first (as `ingest` would), because the embedded reports and views are written for the latest
+    /// schema (since 0007 they read goroutine_states.interval_id, which an older warehouse lacks).
     public static func openForReading(_ path: String) throws -> Database {
         try requireExisting(path)
         let db = try Database(path: path, mode: .readOnly)
-        try WarehouseSchema.check(db)
-        return db
+        let version = try WarehouseSchema.check(db)
+        guard version > 0 && version < WarehouseSchema.latestVersion else { return db }
+        do {
+            _ = try openForWriting(path)
+        } catch {
+            throw SchemaError(
+                description:
+                    "\(path) has warehouse schema version \(version), older than this traceware's "
+                    + "\(WarehouseSchema.latestVersion), and could not be upgraded (\(error)): upgrade it once with "
+                    + "write access to the file (any `traceware ingest --db \(path) TRACE` does), or use the older "
+                    + "traceware")
+        }
+        return try Database(path: path, mode: .readOnly)
     }
 }
 

@@ -3,8 +3,9 @@ import Foundation
 
 /// The tables the ingest writes, in the order of their INSERT statements in `RowPipeline`.
 enum IngestTable: Int, CaseIterable {
-    case frames, stacks, stackFrameRefs, goroutines, goroutineStates, procs, procStates, threads, gcCycles
-    case stwPauses, ranges, metricNames, metricSamples, tasks, regions, logs, cpuSamples, ingestIssues
+    case frames, stacks, stackFrameRefs, goroutines, goroutineIntervalKinds, goroutineIntervals, procs, procStates
+    case threads, gcCycles, stwPauses, ranges, metricNames, metricSamples, tasks, regions, logs, cpuSamples
+    case ingestIssues
     case labels
     case blockingProfile
 
@@ -14,7 +15,8 @@ enum IngestTable: Int, CaseIterable {
         case .stacks: "stacks"
         case .stackFrameRefs: "stack_frame_refs"
         case .goroutines: "goroutines"
-        case .goroutineStates: "goroutine_states"
+        case .goroutineIntervalKinds: "goroutine_interval_kinds"
+        case .goroutineIntervals: "goroutine_intervals"
         case .procs: "procs"
         case .procStates: "proc_states"
         case .threads: "threads"
@@ -45,9 +47,9 @@ enum IngestTable: Int, CaseIterable {
         case .goroutines:
             ["goid", "parent_goid", "start_function", "start_pc", "is_system", "created_ns", "started_ns", "ended_ns",
              "create_stack_id"]
-        case .goroutineStates:
-            ["goid", "state", "reason", "category", "start_ns", "end_ns", "stack_id", "proc_id", "thread_id",
-             "waker_goid", "waker_stack_id"]
+        case .goroutineIntervalKinds: ["kind_id", "state", "reason", "category", "proc_id", "thread_id"]
+        case .goroutineIntervals:
+            ["goid", "start_ns", "interval_id", "kind_id", "duration_ns", "stack_id", "waker_goid", "waker_stack_id"]
         case .procs: ["proc_id", "first_ns", "last_ns"]
         case .procStates: ["proc_id", "state", "start_ns", "end_ns", "thread_id"]
         case .threads: ["thread_id", "first_ns", "last_ns"]
@@ -178,10 +180,10 @@ struct RowBatch: Sendable {
     fileprivate var order: [[Int32]] = Array(repeating: [], count: IngestTable.allCases.count)
     private(set) var rows = 0
 
-    /// Room for `rows` goroutine_states rows (the widest and by far the most common shape: a header and
-    /// 11 columns); other tables grow as needed.
+    /// Room for `rows` goroutine_intervals rows (by far the most common shape: a header and 8 columns);
+    /// other tables grow as needed.
     init(reservingRows rows: Int) {
-        slots[IngestTable.goroutineStates.rawValue].reserveCapacity(rows * 12)
+        slots[IngestTable.goroutineIntervals.rawValue].reserveCapacity(rows * 9)
     }
 
     @inline(__always)
@@ -205,13 +207,13 @@ struct RowBatch: Sendable {
         rows += 1
     }
 
-    /// Orders the batch's goroutine_states rows by goid, keeping each goroutine's rows in the order they came
-    /// (by start time), so the writer inserts them in goroutine_states_by_goid order: the index's keys then
-    /// land on neighbouring pages instead of all over the tree. At 45 MB: ~0.75 s less of the writer thread's
-    /// CPU, for ~0.3 s of the ingest thread's, which has time to spare. Rowids still follow time within a
-    /// goroutine. The goroutines rows (written as goroutines end) likewise, for goroutines_by_goid.
+    /// Orders the batch's goroutine_intervals rows by goid, keeping each goroutine's rows in the order they
+    /// came (by start time), so the writer inserts them in the table's key order (run_id, goid, start_ns,
+    /// interval_id): each goroutine's rows then land on neighbouring pages instead of all over the tree. At
+    /// 45 MB: ~0.75 s less of the writer thread's CPU, for ~0.3 s of the ingest thread's, which has time to
+    /// spare. The goroutines rows (written as goroutines end) likewise, for goroutines_by_goid.
     mutating func sortByGoid() {
-        for table in [IngestTable.goroutineStates, .goroutines] {
+        for table in [IngestTable.goroutineIntervals, .goroutines] {
             // goid is the first column of both
             let width = table.columns.count + 1
             let count = slots[table.rawValue].count / width

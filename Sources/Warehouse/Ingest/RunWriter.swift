@@ -67,7 +67,7 @@ public struct TraceFacts: Sendable {
 
 public enum IssueSeverity: String, Sendable { case info, warning, error }
 
-/// The goroutine states of goroutine_states.state.
+/// The goroutine states of goroutine_states.state (goroutine_interval_kinds.state).
 public enum GoroutineStateName: String, Sendable, CaseIterable {
     case running, runnable, waiting, syscall
     case syscallBlocked = "syscall_blocked"
@@ -177,12 +177,13 @@ public final class RunWriter {
     }
 
     /// The indexes a bulk load into an empty warehouse drops and `finish` rebuilds. Only stack_frame_refs'
-    /// lookup by frame (a few thousand rows, keys in random order). Every other index, goroutine_states_by_goid
-    /// included, is kept up to date during the load: that work runs on the writer thread, alongside the trace
-    /// reader, where a build after the load runs alone at the end. Measured on a 45 MB busy trace (6.1M
-    /// goroutine_states rows, 2 cores, multi-row INSERTs): goroutine_states_by_goid maintained cost the writer
-    /// thread 2.4 s of CPU (1.7 s once batches came sorted by goid) and the ingest ~1.4 s less wall time than
-    /// sorting it after the load (2.9 s alone).
+    /// lookup by frame (a few thousand rows, keys in random order). Every other index is kept up to date during
+    /// the load: that work runs on the writer thread, alongside the trace reader, where a build after the load
+    /// runs alone at the end. Measured on a 45 MB busy trace (6.1M goroutine_states rows, 2 cores, multi-row
+    /// INSERTs), when goroutine_states still had a separate index on (run_id, goid, start_ns): maintaining it
+    /// cost the writer thread 2.4 s of CPU (1.7 s once batches came sorted by goid) and the ingest ~1.4 s less
+    /// wall time than sorting it after the load (2.9 s alone). goroutine_intervals is now clustered on that key
+    /// (migration 0007), so the same holds for the table itself: it cannot be sorted after the load.
     static let indexesBuiltAfterLoad = ["stack_frame_refs_by_frame"]
 
     deinit {
@@ -492,24 +493,81 @@ public final class RunWriter {
         try queue(.goroutines, r)
     }
 
+    /// Queues a goroutine_states row: a goroutine_intervals row, and the run's goroutine_interval_kinds row
+    /// for its state, reason, category, P and thread the first time that combination is seen.
     @inline(__always)
     public func insertGoroutineState(
         goid: Int64, state: GoroutineStateName, reason: String, category: String, startNs: Int64, endNs: Int64,
         stackID: Int64?, procID: Int64?, threadID: Int64?, wakerGoid: Int64? = nil, wakerStackID: Int64? = nil
     ) throws {
+        let kind = try kindID(
+            IntervalKind(
+                state: Int32(state.index), reason: smallCode(reason, in: &reasonCodes),
+                category: smallCode(category, in: &categoryCodes), procID: procID ?? -1, threadID: threadID ?? -1))
+        lastIntervalID += 1
         var r = RowValues()
         r.int(goid)
-        r.text(id: stateTextIDs[state.index])
-        frequentText(reason, into: &r)
-        frequentText(category, into: &r)
         r.int(startNs)
-        r.int(endNs)
+        r.int(lastIntervalID)
+        r.int(kind)
+        r.int(endNs &- startNs)
         r.int(stackID)
-        r.int(procID)
-        r.int(threadID)
         r.int(wakerGoid)
         r.int(wakerStackID)
-        try queue(.goroutineStates, r)
+        try queue(.goroutineIntervals, r)
+    }
+
+    /// The last interval_id given in this run: intervals are numbered from 1 in the order they are queued, which
+    /// is the order they ended in (within a goroutine, that of their start times).
+    private var lastIntervalID: Int64 = 0
+
+    /// What goroutine_interval_kinds holds for an interval, with reason and category as indexes into
+    /// `reasonCodes` and `categoryCodes`, and -1 for a NULL P or thread (the trace's ids are never negative).
+    private struct IntervalKind: Hashable {
+        var state: Int32
+        var reason: Int32
+        var category: Int32
+        var procID: Int64
+        var threadID: Int64
+    }
+    private var kindIDs: [IntervalKind: Int64] = [:]
+    private var lastKind = IntervalKind(state: -1, reason: -1, category: -1, procID: -1, threadID: -1)
+    private var lastKindID: Int64 = -1
+    /// The reasons and categories seen in this run (a handful): a linear scan of equal small strings costs less
+    /// than hashing them on every row.
+    private var reasonCodes: [String] = []
+    private var categoryCodes: [String] = []
+
+    @inline(__always)
+    private func smallCode(_ value: String, in codes: inout [String]) -> Int32 {
+        for (i, known) in codes.enumerated() where known == value { return Int32(i) }
+        codes.append(value)
+        return Int32(codes.count - 1)
+    }
+
+    /// The run's kind_id of `kind`, queueing its goroutine_interval_kinds row when it is new. Ids count from 0
+    /// in order of first use: the commonest kinds come early and take 0 or 1 byte in a row.
+    @inline(__always)
+    private func kindID(_ kind: IntervalKind) throws -> Int64 {
+        if kind == lastKind { return lastKindID }
+        let id: Int64
+        if let known = kindIDs[kind] {
+            id = known
+        } else {
+            id = Int64(kindIDs.count)
+            kindIDs[kind] = id
+            var r = RowValues()
+            r.int(id)
+            r.text(id: stateTextIDs[Int(kind.state)])
+            frequentText(reasonCodes[Int(kind.reason)], into: &r)
+            frequentText(categoryCodes[Int(kind.category)], into: &r)
+            r.int(kind.procID >= 0 ? kind.procID : nil)
+            r.int(kind.threadID >= 0 ? kind.threadID : nil)
+            try queue(.goroutineIntervalKinds, r)
+        }
+        lastKind = kind
+        lastKindID = id
+        return id
     }
 
     public func insertProc(procID: Int64, firstNs: Int64, lastNs: Int64) throws {
