@@ -60,7 +60,10 @@ import Testing
     }
 
     /// The upgraded warehouse and a fresh ingest of the same traces by this traceware hold the same intervals
-    /// (a goroutine's in the same order) and give the same rows in every canned report.
+    /// (a goroutine's in the same order) and give the same rows in every canned report, for what an upgrade can
+    /// know: the current-format runs (the v1 run's times moved by 1 ns when v1 runs took their clock origin from
+    /// the trace's own first event), and not the gc report's 'workers' rows, which need the Label events that
+    /// warehouses before migration 0004 did not keep (`ingest --replace` brings both).
     @Test func anUpgradedWarehouseReadsLikeAFreshIngest() throws {
         let dir = try TemporaryDirectory()
         let upgraded = try WarehouseStore.openForWriting(try Self.copyOfOldWarehouse(in: dir))
@@ -68,16 +71,21 @@ import Testing
         for trace in Self.traces {
             _ = try TraceIngest.ingest(path: trace, into: fresh, source: TraceReaderAdapter.source)
         }
-        let ordered = "SELECT \(Self.stateColumns) FROM goroutine_states ORDER BY run_id, goid, start_ns, interval_id"
+        let currentFormatRuns: [Int64] = [1, 2]
+        let ordered = "SELECT \(Self.stateColumns) FROM goroutine_states WHERE run_id IN (1, 2) ORDER BY run_id, goid, start_ns, interval_id"
         let freshRows = try fresh.rows(ordered)
         #expect(try upgraded.rows(ordered) == freshRows)
         #expect(!freshRows.isEmpty)
 
         var compared = 0
         for report in try ReportCatalog.canned() {
-            for run in 1...Int64(Self.traces.count) {
-                let a = try ReportRunner.run(report, runID: run, parameters: [:], on: upgraded)
-                let b = try ReportRunner.run(report, runID: run, parameters: [:], on: fresh)
+            for run in currentFormatRuns {
+                var a = try ReportRunner.run(report, runID: run, parameters: [:], on: upgraded)
+                var b = try ReportRunner.run(report, runID: run, parameters: [:], on: fresh)
+                if report.name == "gc", let section = a.columns.firstIndex(of: "section") {
+                    a.rows.removeAll { $0[section] == .text("workers") }
+                    b.rows.removeAll { $0[section] == .text("workers") }
+                }
                 // The run column shows the label, which the fixture has and the fresh ingest has not.
                 let keep = a.columns.indices.filter { a.columns[$0] != "run" }
                 #expect(a.columns == b.columns, "\(report.name)")
