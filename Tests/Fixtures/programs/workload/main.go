@@ -51,6 +51,7 @@ var scenarios = map[string]scenario{
 	"restart":    {"tracing started and stopped twice in one process; this file holds the second session", restartScenario},
 	"gomaxprocs": {"GOMAXPROCS changed 4 -> 1 -> 3 while tracing (stop-the-world, procs created/destroyed)", gomaxprocsScenario},
 	"busy":       {"benchmark load: mixed mutex/channel/GC/TCP work for -duration or -rounds (not a committed fixture)", busyScenario},
+	"pool":       {"benchmark load: a worker pool, 32 long-lived goroutines fed through one channel and one mutex, for -duration or -rounds (not a committed fixture)", poolScenario},
 }
 
 var (
@@ -58,7 +59,7 @@ var (
 	flagOut      = flag.String("o", "", "output trace file")
 	flagList     = flag.Bool("list", false, "list scenarios and exit")
 	flagDuration = flag.Duration("duration", 2*time.Second, "duration of the busy scenario (unless -rounds)")
-	flagRounds   = flag.Int("rounds", 0, "busy scenario: run each part this many times instead of for -duration")
+	flagRounds   = flag.Int("rounds", 0, "busy scenario: run each part this many times instead of for -duration; pool: feed this many thousand jobs")
 	flagScale    = flag.Int("scale", 1, "work multiplier for the fixture scenarios")
 )
 
@@ -669,4 +670,41 @@ func busyScenario() {
 		w.Wait()
 	})
 	wg.Wait()
+}
+
+// poolScenario is the other benchmark shape: a worker pool. A few dozen goroutines live for the whole trace,
+// receiving small jobs from one channel and folding each result into shared state under one mutex, so nearly
+// every event is a state transition (block on the channel or the lock, unblock, start, stop) of a long-lived
+// goroutine. Go's Summarizer does little per event here, unlike busy's thousands of short-lived goroutines, so
+// the two shapes load a reader and a warehouse differently.
+func poolScenario() {
+	const workers = 32
+	jobs := make(chan int)
+	var mu sync.Mutex
+	results := make(map[int]uint64)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				spin(30 + j%8*10) // uneven jobs, so workers drift apart
+				mu.Lock()
+				results[j%64] += uint64(j)
+				spin(20) // hold the lock long enough that others queue on it
+				mu.Unlock()
+			}
+		}()
+	}
+	// With -rounds the number of jobs, and so the trace size, does not depend on how fast the machine is.
+	deadline := time.Now().Add(*flagDuration)
+	for i := 0; ; i++ {
+		if *flagRounds > 0 && i >= *flagRounds*1000 || *flagRounds <= 0 && i%256 == 0 && !time.Now().Before(deadline) {
+			break
+		}
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	atomic.AddUint64(&sink, results[0])
 }
