@@ -8,8 +8,8 @@
 -- doc:           min_value, max_value and last_value (the latest sample) in bytes.
 -- doc: Time rows fill count, total_ns, p50_ns, p99_ns, max_ns; heap rows fill count and the *_value columns.
 -- doc: A range already running when tracing started begins at the trace's sync; one still running at the end ends
--- doc: at the last event. Percentiles are nearest-rank: the smallest duration v such that at least p% of the
--- doc: durations are <= v. Checked against Go's own reader (scripts/gotools/reportfacts pairs the trace's range
+-- doc: at the last event. Percentiles are nearest-rank (traceware's percentile() SQL function): the smallest duration
+-- doc: v such that at least p% of the durations are <= v. Checked against Go's own reader (scripts/gotools/reportfacts pairs the trace's range
 -- doc: begin/end events and reads its metric events).
 WITH spans AS (
     SELECT 1 AS ord, 'cycles' AS section, 'GC concurrent mark phase' AS name, duration_ns AS d
@@ -21,20 +21,11 @@ WITH spans AS (
     UNION ALL
     SELECT 4, 'assist', name, duration_ns FROM ranges WHERE run_id = :run_id AND name = 'GC mark assist'
 ),
-ranked AS (
-    SELECT ord, section, name, d,
-           row_number() OVER w AS rn,
-           count(*) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS n
-    FROM spans
-    WINDOW w AS (PARTITION BY section, name ORDER BY d)
-),
 times AS (
     SELECT min(ord) AS ord, section, name, count(*) AS count, sum(d) AS total_ns,
-           min(CASE WHEN rn >= (50 * n + 99) / 100 THEN d END) AS p50_ns,
-           min(CASE WHEN rn >= (99 * n + 99) / 100 THEN d END) AS p99_ns,
-           max(d) AS max_ns,
+           percentile(d, 50) AS p50_ns, percentile(d, 99) AS p99_ns, max(d) AS max_ns,
            NULL AS min_value, NULL AS max_value, NULL AS last_value
-    FROM ranked GROUP BY section, name
+    FROM spans GROUP BY section, name
 ),
 heap AS (
     SELECT 5 AS ord, 'heap' AS section, m.name, count(*) AS count, NULL AS total_ns, NULL AS p50_ns, NULL AS p99_ns,
