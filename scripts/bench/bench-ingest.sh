@@ -3,7 +3,7 @@
 #
 # For each shape and size, takes a trace of that workload (generated once with Go 1.27.3 and cached under
 # ${TMPDIR:-/tmp}/traceware-bench-traces/; shapes in lib.sh: busy = many short-lived goroutines, pool = a worker
-# pool of long-lived ones), then runs, alternating, REPS times each:
+# pool of long-lived ones, service = an RPC server with a task per request), then runs, alternating, REPS times each:
 #   go:        scripts/gotools/readbench -summarize FILE  (internal/trace reader + Summarizer + Finalize, as
 #              cmd/trace's goroutine analysis does)
 #   traceware: traceware ingest --db NEW.db FILE  (release build, a new warehouse every run: the first run of
@@ -16,7 +16,7 @@
 # the ratio holds when Go's Summarizer has less to do.
 #
 # Usage: scripts/bench/bench-ingest.sh [-w "SHAPE ..."] [-s "MB MB ..."] [-r REPS] [-t TRACE] [-B SCRATCH] [-x BINARY] [-k]
-#   -w SHAPES   workload shapes (default every shape: "busy pool")
+#   -w SHAPES   workload shapes (default every shape: "busy pool service")
 #   -s SIZES    trace sizes in MB (default "12 25 45")
 #   -r REPS     repetitions of each side per size (default 3)
 #   -t TRACE    benchmark this existing trace instead (once, instead of the sizes)
@@ -43,7 +43,7 @@ while getopts "w:s:r:t:B:x:k" opt; do
     B) scratch=$OPTARG ;;
     x) traceware=$OPTARG ;;
     k) keep=1 ;;
-    *) sed -n '2,29p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,26p' "$0" >&2; exit 2 ;;
   esac
 done
 
@@ -142,7 +142,7 @@ for k in "${!traces[@]}"; do
   else
     echo "  COUNTS DIFFER: traceware ${tw_events:-?} events / ${tw_goroutines:-?} goroutines, go $go_events / $go_goroutines"
   fi
-  summary+=("$(printf '%-5s %5s MB %10s events  wall %5s s / %5s s = %5s  CPU %5s s / %5s s = %5s  RSS %4s / %4s MB  %s B/B  existing: wall %5s  CPU %5s' \
+  summary+=("$(printf '%-7s %5s MB %10s events  wall %5s s / %5s s = %5s  CPU %5s s / %5s s = %5s  RSS %4s / %4s MB  %s B/B  existing: wall %5s  CPU %5s' \
     "$shape" $((bytes / 1024 / 1024)) "$go_events" "$tw" "$gw" "$(ratio "$tw" "$gw")" "$tc" "$gc" "$(ratio "$tc" "$gc")" \
     $((trss / 1024)) $((grss / 1024)) "$(ratio "$db" "$bytes")" "$(ratio "$ew" "$gw")" "$(ratio "$ec" "$gc")")")
   r=$(ratio "$tw" "$gw")

@@ -3,7 +3,8 @@
 # warehouse that holds many of them, and how big the warehouse is.
 #
 # Builds (or reuses, with -d) a warehouse of N distinct runs of each shape (lib.sh: busy = many short-lived
-# goroutines, pool = a worker pool of long-lived ones), each a trace of about MB megabytes written once by the
+# goroutines, pool = a worker pool of long-lived ones, service = an RPC server on loopback TCP with a task and
+# regions per request), each a trace of about MB megabytes written once by the
 # workload with Go 1.27.3 and cached under ${TMPDIR:-/tmp}/traceware-bench-traces/ (SHAPE-MBmb.trace,
 # SHAPE-MBmb-2.trace, ...: runs are unique by sha256, so each run is its own trace). Then, for one run of each
 # shape (its first), times with the release build:
@@ -16,7 +17,7 @@
 #
 # Usage: scripts/bench/bench-reports.sh [-w "SHAPE ..."] [-s MB] [-n N] [-r REPS] [-T TIMEOUT] [-c "REPORT ..."]
 #                                       [-d DB] [-B SCRATCH] [-x BINARY] [-k]
-#   -w SHAPES   workload shapes (default every shape: "busy pool")
+#   -w SHAPES   workload shapes (default every shape: "busy pool service")
 #   -s MB       trace size in MB (default 45, about 2 s of either load)
 #   -n N        runs of each shape in the warehouse (default 10; -n 3 for a quick run)
 #   -r REPS     repetitions of each timing (default 3)
@@ -53,7 +54,7 @@ while getopts "w:s:n:r:T:c:d:B:x:k" opt; do
     B) scratch=$OPTARG ;;
     x) traceware=$OPTARG ;;
     k) keep=1 ;;
-    *) sed -n '2,31p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,32p' "$0" >&2; exit 2 ;;
   esac
 done
 [ "$runs" -ge 2 ] || { echo "-n: at least 2 runs of each shape (compare needs two)" >&2; exit 2; }
@@ -133,7 +134,7 @@ for shape in $shapes; do
     note "compare --report $r" "$(time_it "compare-$r" "$traceware" compare "$a" "$b" --report "$r" --db "$db" --format csv)"
   done
   echo "  load after $(loadavg)"
-  summary+=("$(printf '%-5s %5s MB: %2s commands over 1 s; slowest: %s' "$shape" $((bytes / 1024 / 1024)) "$over" "$worst_what")")
+  summary+=("$(printf '%-7s %5s MB: %2s commands over 1 s; slowest: %s' "$shape" $((bytes / 1024 / 1024)) "$over" "$worst_what")")
 done
 echo
 echo "warehouse: $db, $run_count runs, $db_bytes bytes for $trace_bytes trace bytes: $(ratio "$db_bytes" "$trace_bytes") bytes per trace byte"

@@ -17,7 +17,9 @@ build_workload() {
 #   busy  mixed mutex/channel/GC/TCP work with thousands of short-lived goroutines (Go's Summarizer is slow here)
 #   pool  a worker pool: 32 long-lived goroutines, one channel, one mutex; almost every event a state transition
 #         (Go's Summarizer is cheap here, so the ratio to Go is at its worst)
-bench_shapes="busy pool"
+#   service  an RPC server on loopback TCP: a goroutine, a task and regions per request, network and syscalls
+#         (fills the tasks, regions and logs tables)
+bench_shapes="busy pool service"
 
 # make_trace SHAPE MB OUT [ROUNDS]: writes a SHAPE program's trace of about MB megabytes to OUT. The load runs a
 # fixed amount of work (-rounds), so the size follows the work done, not the machine's speed: calibrate with a
