@@ -54,7 +54,7 @@ while getopts "w:s:n:r:T:c:d:B:x:k" opt; do
     B) scratch=$OPTARG ;;
     x) traceware=$OPTARG ;;
     k) keep=1 ;;
-    *) sed -n '2,32p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,31p' "$0" >&2; exit 2 ;;
   esac
 done
 [ "$runs" -ge 2 ] || { echo "-n: at least 2 runs of each shape (compare needs two)" >&2; exit 2; }
