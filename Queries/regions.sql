@@ -11,21 +11,25 @@
 -- doc: least p% of the durations are <= v.
 -- doc: Checked against Go's Summarizer (internal/trace summary.go, UserRegionSummary: regions begun by a
 -- doc: RegionBegin and ended by a RegionEnd), through scripts/gotools/reportfacts.
-WITH g AS (
-    SELECT goid, task_id, name, start_ns, duration_ns FROM regions
-    WHERE run_id = :run_id AND (coalesce(:name, '') = '' OR name = :name)
-),
-types AS (
-    -- duration_ns is NULL unless the region is complete: count, sum, percentile and max skip the others.
+WITH types AS (
+    -- duration_ns is NULL unless the region is complete: count, sum, percentile and max skip the others. Read in
+    -- the order of regions_by_name (run_id, name, duration_ns): grouped by type without a sort, durations ascending.
     SELECT name, count(*) AS instances, count(duration_ns) AS complete, sum(duration_ns) AS total_ns,
            percentile(duration_ns, 50) AS p50_ns, percentile(duration_ns, 90) AS p90_ns,
            percentile(duration_ns, 99) AS p99_ns, max(duration_ns) AS max_ns
-    FROM g GROUP BY name
+    FROM regions
+    WHERE run_id = :run_id AND (coalesce(:name, '') = '' OR name = :name)
+    GROUP BY name
 ),
 slowest AS (
-    SELECT goid, task_id, name, start_ns, duration_ns,
-           row_number() OVER (PARTITION BY name ORDER BY duration_ns DESC, start_ns, goid) AS place
-    FROM g WHERE duration_ns IS NOT NULL
+    -- Per type, only its `top` longest regions: the end of the type's range in regions_by_name, not a sort of all.
+    -- CROSS JOIN keeps the types first (SQLite would otherwise scan every region and test it against the list).
+    SELECT k.goid, k.task_id, k.name, k.start_ns, k.duration_ns,
+           row_number() OVER (PARTITION BY k.name ORDER BY k.duration_ns DESC, k.start_ns, k.goid) AS place
+    FROM types y CROSS JOIN regions k ON k.rowid IN (
+        SELECT s.rowid FROM regions s
+        WHERE s.run_id = :run_id AND s.name = y.name AND s.duration_ns IS NOT NULL
+        ORDER BY s.duration_ns DESC, s.start_ns, s.goid LIMIT max(coalesce(:top, 5), 0))
 )
 SELECT coalesce(nullif(r.label, ''), r.run_id) AS run, x.kind, x.name, x.instances, x.complete, x.total_ns,
        x.p50_ns, x.p90_ns, x.p99_ns, x.max_ns, x.goid, x.task_id, x.start_ns, x.duration_ns

@@ -11,21 +11,25 @@
 -- doc: least p% of the durations are <= v.
 -- doc: Checked against Go's Summarizer (internal/trace summary.go, UserTaskSummary: Start/End), which cmd/trace's
 -- doc: user tasks page uses, through scripts/gotools/reportfacts.
-WITH t AS (
-    SELECT task_id, name, start_goid, start_ns, duration_ns FROM tasks
-    WHERE run_id = :run_id AND (coalesce(:name, '') = '' OR name = :name)
-),
-types AS (
-    -- duration_ns is NULL unless the task is complete: count, sum, percentile and max skip the others.
+WITH types AS (
+    -- duration_ns is NULL unless the task is complete: count, sum, percentile and max skip the others. Read in
+    -- the order of tasks_by_name (run_id, name, duration_ns): grouped by type without a sort, durations ascending.
     SELECT name, count(*) AS instances, count(duration_ns) AS complete, sum(duration_ns) AS total_ns,
            percentile(duration_ns, 50) AS p50_ns, percentile(duration_ns, 90) AS p90_ns,
            percentile(duration_ns, 99) AS p99_ns, max(duration_ns) AS max_ns
-    FROM t GROUP BY name
+    FROM tasks
+    WHERE run_id = :run_id AND (coalesce(:name, '') = '' OR name = :name)
+    GROUP BY name
 ),
 slowest AS (
-    SELECT task_id, name, start_goid, start_ns, duration_ns,
-           row_number() OVER (PARTITION BY name ORDER BY duration_ns DESC, task_id) AS place
-    FROM t WHERE duration_ns IS NOT NULL
+    -- Per type, only its `top` longest tasks: the end of the type's range in tasks_by_name, not a sort of all.
+    -- CROSS JOIN keeps the types first (SQLite would otherwise scan every task and test it against the list).
+    SELECT k.task_id, k.name, k.start_goid, k.start_ns, k.duration_ns,
+           row_number() OVER (PARTITION BY k.name ORDER BY k.duration_ns DESC, k.task_id) AS place
+    FROM types y CROSS JOIN tasks k ON k.run_id = :run_id AND k.task_id IN (
+        SELECT s.task_id FROM tasks s
+        WHERE s.run_id = :run_id AND s.name = y.name AND s.duration_ns IS NOT NULL
+        ORDER BY s.duration_ns DESC, s.task_id LIMIT max(coalesce(:top, 5), 0))
 )
 SELECT coalesce(nullif(r.label, ''), r.run_id) AS run, x.kind, x.name, x.instances, x.complete, x.total_ns,
        x.p50_ns, x.p90_ns, x.p99_ns, x.max_ns, x.task_id, x.goid, x.start_ns, x.duration_ns
