@@ -12,11 +12,14 @@
 -- doc: Checked against Go's Summarizer (internal/trace summary.go, UserTaskSummary: Start/End), which cmd/trace's
 -- doc: user tasks page uses, through scripts/gotools/reportfacts.
 WITH types AS (
-    -- duration_ns is NULL unless the task is complete: count, sum, percentile and max skip the others. Read in
-    -- the order of tasks_by_name (run_id, name, duration_ns): grouped by type without a sort, durations ascending.
-    SELECT name, count(*) AS instances, count(duration_ns) AS complete, sum(duration_ns) AS total_ns,
-           percentile(duration_ns, 50) AS p50_ns, percentile(duration_ns, 90) AS p90_ns,
-           percentile(duration_ns, 99) AS p99_ns, max(duration_ns) AS max_ns
+    -- The duration (end_ns - start_ns, the generated duration_ns) is NULL unless the task is complete: count, sum,
+    -- percentile and max skip the others. Read from tasks_by_name alone (run_id, name, duration_ns, start_ns,
+    -- end_ns): grouped by type without a sort, durations ascending. Written as end_ns - start_ns because SQLite
+    -- 3.40 does not count an index as covering a virtual column, and would look up every row in the table (2 s of
+    -- I/O for the 590K tasks of a 50 MB service trace).
+    SELECT name, count(*) AS instances, count(end_ns - start_ns) AS complete, sum(end_ns - start_ns) AS total_ns,
+           percentile(end_ns - start_ns, 50) AS p50_ns, percentile(end_ns - start_ns, 90) AS p90_ns,
+           percentile(end_ns - start_ns, 99) AS p99_ns, max(end_ns - start_ns) AS max_ns
     FROM tasks
     WHERE run_id = :run_id AND (coalesce(:name, '') = '' OR name = :name)
     GROUP BY name
