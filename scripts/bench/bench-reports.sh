@@ -11,8 +11,8 @@
 #   report NAME --run ID          every canned report (`traceware reports`), default parameters
 #   compare ID1 ID2               two runs of the shape, the metrics
 #   compare ID1 ID2 --report NAME every canned report side by side
-# each the median wall time of REPS runs (one run only when the first takes over 10 s; a command still running
-# after TIMEOUT seconds is stopped and shown as ">TIMEOUT"), with its peak RSS. Prints the load average before
+# each the median wall and CPU (user + system) time of REPS runs (one run only when the first takes over 10 s;
+# a command still running after TIMEOUT seconds is stopped and shown as ">TIMEOUT"), with its peak RSS. Prints the load average before
 # and after each shape, and the warehouse's bytes per trace byte (file + WAL over the runs' source_bytes).
 #
 # Usage: scripts/bench/bench-reports.sh [-w "SHAPE ..."] [-s MB] [-n N] [-r REPS] [-T TIMEOUT] [-c "REPORT ..."]
@@ -85,20 +85,20 @@ for shape in $shapes; do
   done
 done
 
-# time_it NAME CMD...: REPS runs (one when the first takes over 10 s); prints "median_wall peak_rss_mb".
+# time_it NAME CMD...: REPS runs (one when the first takes over 10 s); prints "median_wall median_cpu peak_rss_mb".
 time_it() {
   local name=$1 i wall; shift
   rm -f "$work/$name.times"
   for i in $(seq 1 "$reps"); do
     if ! measure "$name" timeout "$timeout_s" "$@" 2>/dev/null; then
       # timeout(1) exits with 124 when it stopped the command; GNU time notes the status in its output.
-      if grep -q "status 124" "$work/time.tmp" 2>/dev/null; then echo ">$timeout_s -"; else echo "failed -"; fi
+      if grep -q "status 124" "$work/time.tmp" 2>/dev/null; then echo ">$timeout_s - -"; else echo "failed - -"; fi
       return
     fi
     wall=$(tail -1 "$work/$name.times" | cut -d' ' -f1)
     awk -v w="$wall" 'BEGIN { exit !(w > 10) }' && break
   done
-  echo "$(column 1 "$work/$name.times" | median) $(($(column 3 "$work/$name.times" | max) / 1024))"
+  echo "$(column 1 "$work/$name.times" | median) $(column 2 "$work/$name.times" | median) $(($(column 3 "$work/$name.times" | max) / 1024))"
 }
 
 reports=$("$traceware" reports --db "$db" --format csv | tail -n +2 | awk -F, '$2 == "canned" { print $1 }')
@@ -107,10 +107,11 @@ db_bytes=$({ stat -c %s "$db"; stat -c %s "$db-wal" 2>/dev/null || true; } | awk
 trace_bytes=$(sql "SELECT sum(source_bytes) FROM runs")
 run_count=$(sql "SELECT count(*) FROM runs")
 summary=()
-# note WHAT RESULT: prints one timing ("wall rss") and keeps count of those over 1 s and of the slowest.
+# note WHAT RESULT: prints one timing ("wall cpu rss") and keeps count of those over 1 s and of the slowest.
 note() {
-  local wall=${2%% *}
-  printf '  %-44s %9s %12s\n' "$1" "$wall" "${2#* }"
+  local wall cpu rss
+  read -r wall cpu rss <<<"$2"
+  printf '  %-44s %9s %9s %12s\n' "$1" "$wall" "$cpu" "$rss"
   case $wall in ">"*|failed) over=$((over + 1)); worst_what="$1 ($wall)"; worst=999999; return ;; esac
   if awk -v w="$wall" 'BEGIN { exit !(w > 1) }'; then over=$((over + 1)); fi
   if awk -v w="$wall" -v m="$worst" 'BEGIN { exit !(w > m) }'; then worst=$wall worst_what="$1 ($wall s)"; fi
@@ -124,7 +125,7 @@ for shape in $shapes; do
   IFS=, read -r bytes events goroutines <<<"$info"
   echo
   echo "$shape: run $a ($((bytes / 1024 / 1024)) MB, $events events, $goroutines goroutines), compare with run $b; warehouse of $run_count runs; load before $(loadavg)"
-  printf '  %-44s %9s %12s\n' "" "wall s" "peak RSS MB"
+  printf '  %-44s %9s %9s %12s\n' "" "wall s" "CPU s" "peak RSS MB"
   over=0 worst=0 worst_what=
   for r in $reports; do
     note "report $r" "$(time_it "report-$r" "$traceware" report "$r" --db "$db" --run "$a" --format csv)"
