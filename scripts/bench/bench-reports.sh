@@ -15,14 +15,15 @@
 # a command still running after TIMEOUT seconds is stopped and shown as ">TIMEOUT"), with its peak RSS. Prints the load average before
 # and after each shape, and the warehouse's bytes per trace byte (file + WAL over the runs' source_bytes).
 #
-# Usage: scripts/bench/bench-reports.sh [-w "SHAPE ..."] [-s MB] [-n N] [-r REPS] [-T TIMEOUT] [-c "REPORT ..."]
-#                                       [-d DB] [-B SCRATCH] [-x BINARY] [-k]
+# Usage: scripts/bench/bench-reports.sh [-w "SHAPE ..."] [-s MB] [-n N] [-r REPS] [-T TIMEOUT] [-R "REPORT ..."]
+#                                       [-c "REPORT ..."] [-d DB] [-B SCRATCH] [-x BINARY] [-k]
 #   -w SHAPES   workload shapes (default every shape: "busy pool service")
 #   -s MB       trace size in MB (default 45, about 2 s of either load)
 #   -n N        runs of each shape in the warehouse (default 10; -n 3 for a quick run)
 #   -r REPS     repetitions of each timing (default 3)
 #   -T TIMEOUT  seconds before a command is stopped (default 120)
-#   -c REPORTS  the reports to time under `compare --report` (default every canned report; "" for none)
+#   -R REPORTS  the reports to time (default every canned report)
+#   -c REPORTS  the reports to time under `compare --report` (default: those of -R; "" for none)
 #   -d DB       build or reuse this warehouse (runs missing from it are ingested; default: a new one in the
 #               temp dir). Reuse it only with the traceware that built it or a newer one.
 #   -B SCRATCH  swift build scratch path (default .build-release)
@@ -38,23 +39,25 @@ runs=10
 reps=3
 timeout_s=120
 compare_reports=all
+only_reports=all
 db=
 scratch="$root/.build-release"
 traceware=
 keep=0
-while getopts "w:s:n:r:T:c:d:B:x:k" opt; do
+while getopts "w:s:n:r:T:R:c:d:B:x:k" opt; do
   case $opt in
     w) shapes=$OPTARG ;;
     s) size=$OPTARG ;;
     n) runs=$OPTARG ;;
     r) reps=$OPTARG ;;
     T) timeout_s=$OPTARG ;;
+    R) only_reports=$OPTARG ;;
     c) compare_reports=$OPTARG ;;
     d) db=$OPTARG ;;
     B) scratch=$OPTARG ;;
     x) traceware=$OPTARG ;;
     k) keep=1 ;;
-    *) sed -n '2,31p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,32p' "$0" >&2; exit 2 ;;
   esac
 done
 [ "$runs" -ge 2 ] || { echo "-n: at least 2 runs of each shape (compare needs two)" >&2; exit 2; }
@@ -102,6 +105,7 @@ time_it() {
 }
 
 reports=$("$traceware" reports --db "$db" --format csv | tail -n +2 | awk -F, '$2 == "canned" { print $1 }')
+[ "$only_reports" = all ] || reports=$only_reports
 [ "$compare_reports" != all ] || compare_reports=$reports
 db_bytes=$({ stat -c %s "$db"; stat -c %s "$db-wal" 2>/dev/null || true; } | awk '{ n += $1 } END { print n }')
 trace_bytes=$(sql "SELECT sum(source_bytes) FROM runs")
