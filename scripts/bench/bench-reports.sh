@@ -107,7 +107,7 @@ time_it() {
 reports=$("$traceware" reports --db "$db" --format csv | tail -n +2 | awk -F, '$2 == "canned" { print $1 }')
 [ "$only_reports" = all ] || reports=$only_reports
 [ "$compare_reports" != all ] || compare_reports=$reports
-db_bytes=$({ stat -c %s "$db"; stat -c %s "$db-wal" 2>/dev/null || true; } | awk '{ n += $1 } END { printf "%d\n", n }')
+db_bytes=$({ stat -c %s "$db"; stat -c %s "$db-wal" 2>/dev/null || true; } | awk '{ n += $1 } END { printf "%.0f\n", n }')
 trace_bytes=$(sql "SELECT sum(source_bytes) FROM runs")
 run_count=$(sql "SELECT count(*) FROM runs")
 summary=()
