@@ -78,7 +78,7 @@ ingest_into() { # ingest_into NAME DB TRACE: times `traceware ingest --timings` 
 ingest() { # ingest TRACE: into a new warehouse; its size goes to $work/db.bytes
   rm -f "$work/w.db" "$work/w.db-wal" "$work/w.db-shm"
   ingest_into traceware "$work/w.db" "$1"
-  { stat -c %s "$work/w.db"; stat -c %s "$work/w.db-wal" 2>/dev/null || true; } | awk '{ n += $1 } END { print n }' >"$work/db.bytes"
+  { stat -c %s "$work/w.db"; stat -c %s "$work/w.db-wal" 2>/dev/null || true; } | awk '{ n += $1 } END { printf "%.0f\n", n }' >"$work/db.bytes"
 }
 
 ingest_existing() { # ingest_existing TRACE: into a warehouse that already holds a run
