@@ -11,9 +11,9 @@
 -- doc:           min_value, max_value and last_value (the latest sample) in bytes.
 -- doc: Time rows fill count, total_ns, p50_ns, p99_ns, max_ns; heap rows fill count and the *_value columns.
 -- doc: A range already running when tracing started begins at the trace's sync; one still running at the end ends
--- doc: at the last event. Percentiles are nearest-rank: the smallest duration v such that at least p% of the
--- doc: durations are <= v. Checked against Go's own reader (scripts/gotools/reportfacts pairs the trace's range
--- doc: begin/end events, follows goroutine states and Label events, and reads its metric events).
+-- doc: at the last event. Percentiles are nearest-rank (traceware's percentile() SQL function): the smallest duration
+-- doc: v such that at least p% of the durations are <= v. Checked against Go's own reader (scripts/gotools/reportfacts
+-- doc: pairs the trace's range begin/end events, follows goroutine states and Label events, and reads its metric events).
 WITH spans AS (
     SELECT 1 AS ord, 'cycles' AS section, 'GC concurrent mark phase' AS name, duration_ns AS d
     FROM gc_cycles WHERE run_id = :run_id
@@ -34,29 +34,24 @@ WITH spans AS (
           AND s.goid IN (SELECT goid FROM labels WHERE run_id = :run_id)
     ) WHERE label IS NOT NULL
 ),
-ranked AS (
-    SELECT ord, section, name, d,
-           row_number() OVER w AS rn,
-           count(*) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS n
-    FROM spans
-    WINDOW w AS (PARTITION BY section, name ORDER BY d)
-),
 times AS (
     SELECT min(ord) AS ord, section, name, count(*) AS count, sum(d) AS total_ns,
-           min(CASE WHEN rn >= (50 * n + 99) / 100 THEN d END) AS p50_ns,
-           min(CASE WHEN rn >= (99 * n + 99) / 100 THEN d END) AS p99_ns,
-           max(d) AS max_ns,
+           percentile(d, 50) AS p50_ns, percentile(d, 99) AS p99_ns, max(d) AS max_ns,
            NULL AS min_value, NULL AS max_value, NULL AS last_value
-    FROM ranked GROUP BY section, name
+    FROM spans GROUP BY section, name
 ),
 heap AS (
-    SELECT 6 AS ord, 'heap' AS section, m.name, count(*) AS count, NULL AS total_ns, NULL AS p50_ns, NULL AS p99_ns,
-           NULL AS max_ns, min(m.value) AS min_value, max(m.value) AS max_value,
-           (SELECT l.value FROM metrics l WHERE l.run_id = m.run_id AND l.name = m.name
-            ORDER BY l.ts_ns DESC, l.sample_id DESC LIMIT 1) AS last_value
-    FROM metrics m
-    WHERE m.run_id = :run_id AND m.name IN ('/memory/classes/heap/objects:bytes', '/gc/heap/goal:bytes')
-    GROUP BY m.name
+    -- From metric_samples rather than the metrics view: grouped by name_id, the samples arrive in the order of
+    -- metric_samples_by_name and need no sort (grouping the view's rows by name sorted all 1.1M heap samples of a
+    -- 45 MB busy trace: 0.39 s of CPU, now 0.19 s), and the latest sample (the largest ts_ns, then the largest
+    -- rowid, i.e. the last in trace order) is the index's last entry.
+    SELECT 6 AS ord, 'heap' AS section, n.name, count(*) AS count, NULL AS total_ns, NULL AS p50_ns, NULL AS p99_ns,
+           NULL AS max_ns, min(s.value) AS min_value, max(s.value) AS max_value,
+           (SELECT l.value FROM metric_samples l WHERE l.run_id = n.run_id AND l.name_id = n.name_id
+            ORDER BY l.ts_ns DESC, l.rowid DESC LIMIT 1) AS last_value
+    FROM metric_names n CROSS JOIN metric_samples s ON s.run_id = n.run_id AND s.name_id = n.name_id
+    WHERE n.run_id = :run_id AND n.name IN ('/memory/classes/heap/objects:bytes', '/gc/heap/goal:bytes')
+    GROUP BY n.name_id
 )
 SELECT coalesce(nullif(r.label, ''), r.run_id) AS run, x.section, x.name, x.count, x.total_ns, x.p50_ns, x.p99_ns,
        x.max_ns, x.min_value, x.max_value, x.last_value

@@ -112,7 +112,8 @@ public enum RunCatalog {
     }
 }
 
-/// `traceware schema`: each table and view with its doc, then its columns with their types and docs.
+/// `traceware schema`: each table and view with its doc, then its columns with their types and docs; then the SQL
+/// functions traceware adds to every connection (percentile, median).
 public enum SchemaListing {
     public static let columns = ["table", "column", "type", "doc"]
 
@@ -131,7 +132,14 @@ public enum SchemaListing {
                 rows.append([.text(doc.name), .text(column.name), .text(typeByName[column.name] ?? ""), .text(column.doc)])
             }
         }
-        if let table, rows.isEmpty { throw SchemaError(description: "no table or view named \(table)") }
+        // The SQL functions traceware adds (SQLFunctions), after the tables: a row each, the signature first in the doc.
+        for function in SQLFunctions.docs where table == nil || function.name == table {
+            rows.append([
+                .text(function.name), .text(""), .text(function.kind),
+                .text("\(function.name)(\(function.arguments)): \(function.doc)"),
+            ])
+        }
+        if let table, rows.isEmpty { throw SchemaError(description: "no table, view or function named \(table)") }
         return rows
     }
 }

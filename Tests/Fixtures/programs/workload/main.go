@@ -51,6 +51,8 @@ var scenarios = map[string]scenario{
 	"restart":    {"tracing started and stopped twice in one process; this file holds the second session", restartScenario},
 	"gomaxprocs": {"GOMAXPROCS changed 4 -> 1 -> 3 while tracing (stop-the-world, procs created/destroyed)", gomaxprocsScenario},
 	"busy":       {"benchmark load: mixed mutex/channel/GC/TCP work for -duration or -rounds (not a committed fixture)", busyScenario},
+	"service":    {"benchmark load: a request/response server on loopback TCP, a goroutine, a task and regions per request, for -duration or -rounds (not a committed fixture)", serviceScenario},
+	"pool":       {"benchmark load: a worker pool, 32 long-lived goroutines fed through one channel and one mutex, for -duration or -rounds (not a committed fixture)", poolScenario},
 }
 
 var (
@@ -58,7 +60,7 @@ var (
 	flagOut      = flag.String("o", "", "output trace file")
 	flagList     = flag.Bool("list", false, "list scenarios and exit")
 	flagDuration = flag.Duration("duration", 2*time.Second, "duration of the busy scenario (unless -rounds)")
-	flagRounds   = flag.Int("rounds", 0, "busy scenario: run each part this many times instead of for -duration")
+	flagRounds   = flag.Int("rounds", 0, "busy scenario: run each part this many times instead of for -duration; pool: feed this many thousand jobs; service: send this many hundred requests")
 	flagScale    = flag.Int("scale", 1, "work multiplier for the fixture scenarios")
 )
 
@@ -669,4 +671,137 @@ func busyScenario() {
 		w.Wait()
 	})
 	wg.Wait()
+}
+
+// poolScenario is the other benchmark shape: a worker pool. A few dozen goroutines live for the whole trace,
+// receiving small jobs from one channel and folding each result into shared state under one mutex, so nearly
+// every event is a state transition (block on the channel or the lock, unblock, start, stop) of a long-lived
+// goroutine. Go's Summarizer does little per event here, unlike busy's thousands of short-lived goroutines, so
+// the two shapes load a reader and a warehouse differently.
+func poolScenario() {
+	const workers = 32
+	jobs := make(chan int)
+	var mu sync.Mutex
+	results := make(map[int]uint64)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				spin(30 + j%8*10) // uneven jobs, so workers drift apart
+				mu.Lock()
+				results[j%64] += uint64(j)
+				spin(20) // hold the lock long enough that others queue on it
+				mu.Unlock()
+			}
+		}()
+	}
+	// With -rounds the number of jobs, and so the trace size, does not depend on how fast the machine is.
+	deadline := time.Now().Add(*flagDuration)
+	for i := 0; ; i++ {
+		if *flagRounds > 0 && i >= *flagRounds*1000 || *flagRounds <= 0 && i%256 == 0 && !time.Now().Before(deadline) {
+			break
+		}
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	atomic.AddUint64(&sink, results[0])
+}
+
+// serviceScenario is a third benchmark shape: a small RPC service on loopback TCP. Clients on persistent
+// connections send requests; the server reads them on one goroutine per connection and handles each in a
+// goroutine of its own, inside a runtime/trace task with regions and a log, touching a shared cache under a
+// mutex. The trace is network and syscall heavy, has a short-lived goroutine and a task per request, and fills
+// the tasks, regions and logs tables that the other shapes leave empty.
+func serviceScenario() {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	check(err)
+	var cacheMu sync.Mutex
+	cache := make(map[uint32]uint32)
+	var conns sync.WaitGroup
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			go func(conn net.Conn) {
+				defer conns.Done()
+				defer conn.Close()
+				var writeMu sync.Mutex
+				var handlers sync.WaitGroup
+				request := make([]byte, 8)
+				for {
+					if _, err := io.ReadFull(conn, request); err != nil {
+						break
+					}
+					id := uint32(request[0]) | uint32(request[1])<<8 | uint32(request[2])<<16 | uint32(request[3])<<24
+					key := uint32(request[4]) | uint32(request[5])<<8
+					handlers.Add(1)
+					go func(id, key uint32) { // one goroutine per request
+						defer handlers.Done()
+						ctx, task := trace.NewTask(context.Background(), "request")
+						defer task.End()
+						var value uint32
+						trace.WithRegion(ctx, "lookup", func() {
+							cacheMu.Lock()
+							value = cache[key%512] + id
+							cache[key%512] = value
+							cacheMu.Unlock()
+						})
+						trace.WithRegion(ctx, "compute", func() { spin(2000 + int(key%4)*500) })
+						if id%16 == 0 {
+							trace.Logf(ctx, "request", "id %d key %d", id, key)
+						}
+						reply := []byte{byte(id), byte(id >> 8), byte(id >> 16), byte(id >> 24), byte(value), byte(value >> 8), 0, 0}
+						writeMu.Lock()
+						conn.Write(reply)
+						writeMu.Unlock()
+					}(id, key)
+				}
+				handlers.Wait()
+			}(conn)
+		}
+	}()
+	const clients = 8
+	const inFlight = 4 // requests each client keeps outstanding, so handlers overlap
+	deadline := time.Now().Add(*flagDuration)
+	var sent uint64
+	var wg sync.WaitGroup
+	for c := 0; c < clients; c++ {
+		wg.Add(1)
+		go func(c int) {
+			defer wg.Done()
+			conn, err := net.Dial("tcp", ln.Addr().String())
+			check(err)
+			defer conn.Close()
+			reply := make([]byte, 8)
+			for i := 0; ; i++ {
+				n := atomic.AddUint64(&sent, inFlight)
+				if *flagRounds > 0 && n > uint64(*flagRounds)*100 || *flagRounds <= 0 && !time.Now().Before(deadline) {
+					return
+				}
+				ctx, task := trace.NewTask(context.Background(), "call")
+				r := trace.StartRegion(ctx, "roundtrip")
+				for k := 0; k < inFlight; k++ {
+					id := uint32(c<<24 | (i*inFlight+k)&0xffffff)
+					key := uint32(i*7 + k*13 + c)
+					_, err := conn.Write([]byte{byte(id), byte(id >> 8), byte(id >> 16), byte(id >> 24), byte(key), byte(key >> 8), 0, 0})
+					check(err)
+				}
+				for k := 0; k < inFlight; k++ {
+					_, err := io.ReadFull(conn, reply)
+					check(err)
+				}
+				r.End()
+				task.End()
+			}
+		}(c)
+	}
+	wg.Wait()
+	ln.Close()
+	conns.Wait()
 }
