@@ -5,6 +5,8 @@ import Foundation
 enum IngestTable: Int, CaseIterable {
     case frames, stacks, stackFrameRefs, goroutines, goroutineStates, procs, procStates, threads, gcCycles
     case stwPauses, ranges, metricNames, metricSamples, tasks, regions, logs, cpuSamples, ingestIssues
+    // Migration 0005: the goroutine summaries (GoroutineSummaries.swift).
+    case goroutineSummaries, goroutineStateTotals, goroutineGroupTotals, schedWaitHistogram, lockWaitsByStack
 
     var name: String {
         switch self {
@@ -26,6 +28,11 @@ enum IngestTable: Int, CaseIterable {
         case .logs: "logs"
         case .cpuSamples: "cpu_samples"
         case .ingestIssues: "ingest_issues"
+        case .goroutineSummaries: "goroutine_summaries"
+        case .goroutineStateTotals: "goroutine_state_totals"
+        case .goroutineGroupTotals: "goroutine_group_totals"
+        case .schedWaitHistogram: "sched_wait_histogram"
+        case .lockWaitsByStack: "lock_waits_by_stack"
         }
     }
 
@@ -59,6 +66,14 @@ enum IngestTable: Int, CaseIterable {
         case .logs: ["ts_ns", "goid", "task_id", "category", "message", "stack_id"]
         case .cpuSamples: ["ts_ns", "goid", "proc_id", "thread_id", "stack_id"]
         case .ingestIssues: ["severity", "byte_offset", "generation", "ts_ns", "message"]
+        case .goroutineSummaries:
+            ["goid", "start_function", "is_system", "total_ns", "exec_ns", "sched_wait_ns", "block_ns", "syscall_ns",
+             "syscall_block_ns", "unknown_ns"]
+        case .goroutineStateTotals: ["goid", "state", "reason", "category", "intervals", "total_ns"]
+        case .goroutineGroupTotals:
+            ["start_function", "is_system", "state", "reason", "category", "intervals", "total_ns"]
+        case .schedWaitHistogram: ["start_function", "duration_ns", "waits"]
+        case .lockWaitsByStack: ["start_function", "stack_id", "category", "intervals", "total_ns"]
         }
     }
 }

@@ -1,0 +1,299 @@
+import GoTrace
+
+/// What one goroutine's intervals add up to so far. GoroutineIntervals keeps one per live goroutine and hands
+/// every interval it writes to `GoroutineSummaries.record`, so the sums are those of its goroutine_states rows.
+struct GoroutineTally {
+    struct Entry {
+        var state: GoroutineStateName
+        var reason: String
+        var category: String
+        var intervals: Int64
+        var ns: Int64
+    }
+    /// Per (state, reason, category): a goroutine has a handful, so a linear scan (reasons and categories are
+    /// short strings, compared inline) costs less than hashing.
+    var entries: [Entry] = []
+
+    struct LockWait {
+        var stackID: Int64
+        var category: String
+        var intervals: Int64
+        var ns: Int64
+    }
+    var lockWaits: [LockWait] = []
+
+    /// Runnable waits seen while the goroutine had no name yet: its group is the name it ends up with (Go names
+    /// a goroutine by the first stack it sees), so they wait here until then.
+    var pendingWaits: [Int64] = []
+    /// The histogram of its group, once it has a name.
+    var histogram: GoroutineSummaries.Histogram?
+
+    @inline(__always)
+    mutating func add(_ state: GoroutineStateName, _ reason: String, _ category: String, _ ns: Int64) {
+        for i in entries.indices
+        where entries[i].state == state && entries[i].reason == reason && entries[i].category == category {
+            entries[i].intervals &+= 1
+            entries[i].ns &+= ns
+            return
+        }
+        entries.append(Entry(state: state, reason: reason, category: category, intervals: 1, ns: ns))
+    }
+
+    /// Sum of a state's time.
+    func ns(_ state: GoroutineStateName) -> Int64 {
+        var total: Int64 = 0
+        for entry in entries where entry.state == state { total &+= entry.ns }
+        return total
+    }
+
+    /// Takes over an earlier tally of the same goroutine id (Go quirk: a goroutine named again from
+    /// Undetermined gets a fresh summary; its rows stay in goroutine_states, so they stay counted here).
+    mutating func absorb(_ other: GoroutineTally) {
+        for e in other.entries {
+            if let i = entries.firstIndex(where: { $0.state == e.state && $0.reason == e.reason && $0.category == e.category }) {
+                entries[i].intervals &+= e.intervals
+                entries[i].ns &+= e.ns
+            } else {
+                entries.append(e)
+            }
+        }
+        lockWaits += other.lockWaits
+        pendingWaits += other.pendingWaits
+        if let h = other.histogram, histogram == nil { histogram = h }
+    }
+}
+
+/// Computes, while the ingest streams, what the goroutine reports read (migration 0005): per goroutine its
+/// Summarizer figures (goroutine_summaries) and state totals (goroutine_state_totals); per group (start
+/// function) the state totals (goroutine_group_totals), an exact histogram of runnable waits
+/// (sched_wait_histogram) and the lock waits per stack (lock_waits_by_stack). Memory follows the live
+/// goroutines, the groups and the distinct wait lengths, not the trace: a goroutine's tally is folded into its
+/// group's when it ends.
+final class GoroutineSummaries {
+    private let writer: RunWriter
+
+    /// Runnable wait length → number of waits, for one group.
+    final class Histogram {
+        var counts: [Int64: Int64] = [:]
+        @inline(__always) func add(_ ns: Int64) { counts[ns, default: 0] &+= 1 }
+    }
+    private var histograms: [String: Histogram] = [:]
+
+    private struct GroupKey: Hashable {
+        var function: String
+        var state: GoroutineStateName
+        var reason: String
+        var category: String
+    }
+    private var groupTotals: [GroupKey: (intervals: Int64, ns: Int64)] = [:]
+
+    private struct LockKey: Hashable {
+        var function: String
+        var stackID: Int64
+    }
+    private var lockWaits: [LockKey: (category: String, intervals: Int64, ns: Int64)] = [:]
+
+    init(writer: RunWriter) { self.writer = writer }
+
+    /// One interval written to goroutine_states, of a goroutine currently named `name` ('' while unknown).
+    @inline(__always)
+    func record(
+        _ tally: inout GoroutineTally, name: String, _ state: GoroutineStateName, reason: String, category: String,
+        ns: Int64, stackID: Int64?
+    ) {
+        tally.add(state, reason, category, ns)
+        switch state {
+        case .runnable:
+            // The row Go's quirk adds for a syscall still blocked at the end is no wait (as sched-latency says).
+            if reason == GoroutineIntervals.openBlockedSyscallReason { return }
+            if let histogram = tally.histogram {
+                histogram.add(ns)
+            } else if !name.isEmpty {
+                named(&tally, name)
+                tally.histogram?.add(ns)
+            } else {
+                tally.pendingWaits.append(ns)
+            }
+        case .waiting:
+            guard let stackID, category == "mutex" || category == "rwmutex" else { return }
+            for i in tally.lockWaits.indices where tally.lockWaits[i].stackID == stackID {
+                tally.lockWaits[i].intervals &+= 1
+                tally.lockWaits[i].ns &+= ns
+                return
+            }
+            tally.lockWaits.append(GoroutineTally.LockWait(stackID: stackID, category: category, intervals: 1, ns: ns))
+        default:
+            break
+        }
+    }
+
+    /// The goroutine's group is now known: its waits so far go to that group's histogram.
+    func named(_ tally: inout GoroutineTally, _ name: String) {
+        guard tally.histogram == nil else { return }
+        let histogram = histogram(name)
+        for ns in tally.pendingWaits { histogram.add(ns) }
+        tally.pendingWaits = []
+        tally.histogram = histogram
+    }
+
+    private func histogram(_ name: String) -> Histogram {
+        if let known = histograms[name] { return known }
+        let new = Histogram()
+        histograms[name] = new
+        return new
+    }
+
+    /// The goroutine ended (or the trace did, at `endNs`): its rows, and its sums folded into its group's.
+    /// `written` is false for a goroutine id already written (RunWriter.insertGoroutine kept the first row):
+    /// then only the group sums take it.
+    func finish(_ row: RunWriter.GoroutineRow, _ tally: inout GoroutineTally, endNs: Int64, written: Bool) throws {
+        let name = row.startFunction
+        if tally.histogram == nil { named(&tally, name) }
+        if written {
+            let total = endNs - row.createdNs
+            let exec = tally.ns(.running), sched = tally.ns(.runnable), block = tally.ns(.waiting)
+            let syscall = tally.ns(.syscall), syscallBlock = tally.ns(.syscallBlocked)
+            try writer.insertGoroutineSummary(
+                goid: row.goid, startFunction: name, totalNs: total, execNs: exec, schedWaitNs: sched, blockNs: block,
+                syscallNs: syscall, syscallBlockNs: syscallBlock,
+                // Go's UnknownTime: what the states do not account for, never negative.
+                unknownNs: max(0, total - exec - sched - block - syscall - syscallBlock))
+            for e in tally.entries {
+                try writer.insertGoroutineStateTotal(
+                    goid: row.goid, state: e.state, reason: e.reason, category: e.category, intervals: e.intervals,
+                    ns: e.ns)
+            }
+        }
+        for e in tally.entries {
+            let key = GroupKey(function: name, state: e.state, reason: e.reason, category: e.category)
+            let old = groupTotals[key] ?? (0, 0)
+            groupTotals[key] = (old.intervals &+ e.intervals, old.ns &+ e.ns)
+        }
+        for w in tally.lockWaits {
+            let key = LockKey(function: name, stackID: w.stackID)
+            let old = lockWaits[key] ?? (w.category, 0, 0)
+            lockWaits[key] = (old.category, old.intervals &+ w.intervals, old.ns &+ w.ns)
+        }
+        tally = GoroutineTally()
+    }
+
+    /// After the last goroutine: the per-group rows, in a stable order.
+    func finishRun() throws {
+        for (key, total) in groupTotals.sorted(by: {
+            ($0.key.function, $0.key.state.index, $0.key.reason, $0.key.category)
+                < ($1.key.function, $1.key.state.index, $1.key.reason, $1.key.category)
+        }) {
+            try writer.insertGoroutineGroupTotal(
+                startFunction: key.function, state: key.state, reason: key.reason, category: key.category,
+                intervals: total.intervals, ns: total.ns)
+        }
+        for name in histograms.keys.sorted() {
+            guard let histogram = histograms[name] else { continue }
+            for (ns, waits) in histogram.counts.sorted(by: { $0.key < $1.key }) {
+                try writer.insertSchedWaitBucket(startFunction: name, durationNs: ns, waits: waits)
+            }
+        }
+        for (key, w) in lockWaits.sorted(by: { ($0.key.function, $0.key.stackID) < ($1.key.function, $1.key.stackID) }) {
+            try writer.insertLockWaits(
+                startFunction: key.function, stackID: key.stackID, category: w.category, intervals: w.intervals, ns: w.ns)
+        }
+        groupTotals = [:]
+        histograms = [:]
+        lockWaits = [:]
+    }
+
+    /// goroutine_range_totals of one run, from its ranges, stop-the-world pauses and goroutines (a few thousand
+    /// rows, already written): Go's RangeTime per goroutine, clipped to its life. Run at the end of the ingest,
+    /// when the goroutines' ends are known. Migration 0005 runs the same statement over every run.
+    static let rangeTotalsSQL = """
+        INSERT INTO goroutine_range_totals (run_id, goid, name, total_ns)
+        SELECT run_id, goid, name, sum(ns) FROM (
+            SELECT g.run_id, g.goid, r.name,
+                   max(0, min(r.end_ns, g.end_ns) - max(r.start_ns, g.created_ns)) AS ns
+            FROM ranges r
+            JOIN (SELECT g.run_id, g.goid, g.created_ns, coalesce(g.ended_ns, runs.end_ns) AS end_ns
+                  FROM goroutines g JOIN runs ON runs.run_id = g.run_id WHERE g.run_id = ?1) g
+              ON g.run_id = r.run_id AND g.goid = CASE WHEN r.scope = 'goroutine' THEN r.scope_id ELSE r.goid END
+            WHERE r.run_id = ?1 AND r.scope IN ('goroutine', 'proc')
+            UNION ALL
+            SELECT g.run_id, g.goid, 'stop-the-world (' || w.reason || ')',
+                   max(0, min(w.end_ns, g.end_ns) - max(w.start_ns, g.created_ns))
+            FROM stw_pauses w
+            JOIN (SELECT g.run_id, g.goid, g.created_ns, coalesce(g.ended_ns, runs.end_ns) AS end_ns
+                  FROM goroutines g JOIN runs ON runs.run_id = g.run_id WHERE g.run_id = ?1) g
+              ON g.run_id = w.run_id AND g.goid = w.goid
+            WHERE w.run_id = ?1
+        )
+        GROUP BY run_id, goid, name HAVING sum(ns) > 0
+        """
+
+    static func writeRangeTotals(_ db: Database, runID: Int64) throws {
+        try db.execute(rangeTotalsSQL, [.integer(runID)])
+    }
+}
+
+// The rows of migration 0005's tables (column lists in IngestTable.columns).
+extension RunWriter {
+    func insertGoroutineSummary(
+        goid: Int64, startFunction: String, totalNs: Int64, execNs: Int64, schedWaitNs: Int64, blockNs: Int64,
+        syscallNs: Int64, syscallBlockNs: Int64, unknownNs: Int64
+    ) throws {
+        var r = RowValues()
+        r.int(goid)
+        text(startFunction, into: &r)
+        r.bool(StackRules.isSystemGoroutine(startFunction))
+        r.int(totalNs)
+        r.int(execNs)
+        r.int(schedWaitNs)
+        r.int(blockNs)
+        r.int(syscallNs)
+        r.int(syscallBlockNs)
+        r.int(unknownNs)
+        try queue(.goroutineSummaries, r)
+    }
+
+    func insertGoroutineStateTotal(
+        goid: Int64, state: GoroutineStateName, reason: String, category: String, intervals: Int64, ns: Int64
+    ) throws {
+        var r = RowValues()
+        r.int(goid)
+        frequentText(state.rawValue, into: &r)
+        frequentText(reason, into: &r)
+        frequentText(category, into: &r)
+        r.int(intervals)
+        r.int(ns)
+        try queue(.goroutineStateTotals, r)
+    }
+
+    func insertGoroutineGroupTotal(
+        startFunction: String, state: GoroutineStateName, reason: String, category: String, intervals: Int64, ns: Int64
+    ) throws {
+        var r = RowValues()
+        text(startFunction, into: &r)
+        r.bool(StackRules.isSystemGoroutine(startFunction))
+        frequentText(state.rawValue, into: &r)
+        frequentText(reason, into: &r)
+        frequentText(category, into: &r)
+        r.int(intervals)
+        r.int(ns)
+        try queue(.goroutineGroupTotals, r)
+    }
+
+    func insertSchedWaitBucket(startFunction: String, durationNs: Int64, waits: Int64) throws {
+        var r = RowValues()
+        text(startFunction, into: &r)
+        r.int(durationNs)
+        r.int(waits)
+        try queue(.schedWaitHistogram, r)
+    }
+
+    func insertLockWaits(startFunction: String, stackID: Int64, category: String, intervals: Int64, ns: Int64) throws {
+        var r = RowValues()
+        text(startFunction, into: &r)
+        r.int(stackID)
+        frequentText(category, into: &r)
+        r.int(intervals)
+        r.int(ns)
+        try queue(.lockWaitsByStack, r)
+    }
+}
