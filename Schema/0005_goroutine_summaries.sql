@@ -141,7 +141,9 @@ FROM goroutine_states s JOIN goroutines g ON g.run_id = s.run_id AND g.goid = s.
 WHERE s.state = 'waiting' AND s.category IN ('mutex', 'rwmutex') AND s.stack_id IS NOT NULL
 GROUP BY s.run_id, g.start_function, s.stack_id;
 
--- The same statement as GoroutineSummaries.rangeTotalsSQL (there for one run, at the end of its ingest).
+-- Go's RangeTime per goroutine as goroutine-analysis computed it before 0005, from the ranges and stop-the-world
+-- pauses of the goroutine (and the P ranges begun on it), clipped to its life. The ingest follows Go's Summarizer
+-- event by event instead (a P range counts only if it ends on the goroutine it began on).
 INSERT INTO goroutine_range_totals (run_id, goid, name, total_ns)
 SELECT run_id, goid, name, sum(ns) FROM (
     SELECT g.run_id, g.goid, r.name,

@@ -40,6 +40,8 @@ final class GoroutineIntervals {
         var syscallBlockTime: Int64?
         /// Its intervals summed so far (GoroutineSummaries).
         var tally = GoroutineTally()
+        /// Go's lastRangeTime: ranges in progress on it, by name.
+        var openRanges: [(name: String, start: Int64)] = []
 
         init(goid: Int64, created: Int64) { row = RunWriter.GoroutineRow(goid: goid, createdNs: created) }
 
@@ -56,6 +58,12 @@ final class GoroutineIntervals {
     private var gs: [Int64: G] = [:]
     private var syscallingP: [Int64: Int64] = [:]  // P → goroutine in a syscall on it
     private var syscallingG: [Int64: Int64] = [:]  // goroutine → its P
+    /// Go's rangesP: a P range attributed to the goroutine it began on.
+    private struct RangeP: Hashable {
+        var proc: Int64
+        var name: String
+    }
+    private var rangesP: [RangeP: Int64] = [:]
     /// Category per warehouse stack id, with the reason it was computed for (a stack is nearly always
     /// blocked with one reason; a different one recomputes).
     private var categoryCache: [Int64: (reason: String, category: String)] = [:]
@@ -107,9 +115,54 @@ final class GoroutineIntervals {
             default:
                 break
             }
+        case .rangeBegin, .rangeActive, .rangeEnd:
+            if let r = ev.range { range(ev, r, t) }
         default:
             break
         }
+    }
+
+    /// Go's Summarizer for ranges (RangeTime): a goroutine range counts whole for its goroutine; a P range
+    /// (e.g. a GC sweep) for the goroutine it began on, if it also ends on it.
+    private func range(_ ev: Event, _ r: GoTrace.Range, _ t: Int64) {
+        var g: G?
+        switch r.scope.kind {
+        case .goroutine:
+            g = gs[r.scope.rawID]
+        case .proc:
+            let key = RangeP(proc: r.scope.rawID, name: r.name)
+            if ev.kind == .rangeEnd {
+                if let goid = rangesP.removeValue(forKey: key), goid == ev.goroutine.rawValue { g = gs[goid] }
+            } else {
+                g = gs[ev.goroutine.rawValue]
+                if g != nil { rangesP[key] = ev.goroutine.rawValue }
+            }
+        default:
+            return
+        }
+        guard let g else { return }
+        let open = g.openRanges.firstIndex { $0.name == r.name }
+        switch ev.kind {
+        case .rangeActive:
+            if let open {
+                g.tally.addRange(r.name, syncTs &- g.openRanges[open].start)
+                g.openRanges[open].start = syncTs
+            } else {
+                g.openRanges.append((r.name, syncTs))
+            }
+        case .rangeBegin:
+            if let open { g.openRanges[open].start = t } else { g.openRanges.append((r.name, t)) }
+        default:
+            guard let open else { return }
+            g.tally.addRange(r.name, t &- g.openRanges[open].start)
+            g.openRanges.remove(at: open)
+        }
+    }
+
+    /// Go's snapshotStat for ranges: those still open count until `t`.
+    private func closeRanges(_ g: G, at t: Int64) {
+        for open in g.openRanges { g.tally.addRange(open.name, t &- open.start) }
+        g.openRanges = []
     }
 
     private func goroutineTransition(_ ev: Event, _ st: StateTransition, _ t: Int64) throws {
@@ -290,7 +343,8 @@ final class GoroutineIntervals {
     /// starts a fresh one here and rewrites the row.)
     private func finalize(_ g: G, at t: Int64) throws {
         g.row.endedNs = t
-        // Everything was closed by the transition out; Go's snapshot adds nothing more here.
+        // Everything was closed by the transition out; Go's snapshot adds only the open ranges.
+        closeRanges(g, at: t)
         g.clear()
         let written = try writer.insertGoroutine(g.row)
         try summaries.finish(g.row, &g.tally, endNs: t, written: written)
@@ -319,6 +373,7 @@ final class GoroutineIntervals {
                     try emit(g, .runnable, wait, end: end)
                 }
             }
+            closeRanges(g, at: end)
             g.clear()
             let written = try writer.insertGoroutine(g.row)
             try summaries.finish(g.row, &g.tally, endNs: end, written: written)

@@ -22,6 +22,13 @@ struct GoroutineTally {
     }
     var lockWaits: [LockWait] = []
 
+    /// Go's RangeTime: time in each runtime range, by name.
+    var ranges: [(name: String, ns: Int64)] = []
+
+    mutating func addRange(_ name: String, _ ns: Int64) {
+        if let i = ranges.firstIndex(where: { $0.name == name }) { ranges[i].ns &+= ns } else { ranges.append((name, ns)) }
+    }
+
     /// Runnable waits seen while the goroutine had no name yet: its group is the name it ends up with (Go names
     /// a goroutine by the first stack it sees), so they wait here until then.
     var pendingWaits: [Int64] = []
@@ -58,6 +65,7 @@ struct GoroutineTally {
             }
         }
         lockWaits += other.lockWaits
+        for r in other.ranges { addRange(r.name, r.ns) }
         pendingWaits += other.pendingWaits
         if let h = other.histogram, histogram == nil { histogram = h }
     }
@@ -163,6 +171,9 @@ final class GoroutineSummaries {
                     goid: row.goid, state: e.state, reason: e.reason, category: e.category, intervals: e.intervals,
                     ns: e.ns)
             }
+            for r in tally.ranges where r.ns != 0 {
+                try writer.insertGoroutineRangeTotal(goid: row.goid, name: r.name, ns: r.ns)
+            }
         }
         for e in tally.entries {
             let key = GroupKey(function: name, state: e.state, reason: e.reason, category: e.category)
@@ -200,35 +211,6 @@ final class GoroutineSummaries {
         groupTotals = [:]
         histograms = [:]
         lockWaits = [:]
-    }
-
-    /// goroutine_range_totals of one run, from its ranges, stop-the-world pauses and goroutines (a few thousand
-    /// rows, already written): Go's RangeTime per goroutine, clipped to its life. Run at the end of the ingest,
-    /// when the goroutines' ends are known. Migration 0005 runs the same statement over every run.
-    static let rangeTotalsSQL = """
-        INSERT INTO goroutine_range_totals (run_id, goid, name, total_ns)
-        SELECT run_id, goid, name, sum(ns) FROM (
-            SELECT g.run_id, g.goid, r.name,
-                   max(0, min(r.end_ns, g.end_ns) - max(r.start_ns, g.created_ns)) AS ns
-            FROM ranges r
-            JOIN (SELECT g.run_id, g.goid, g.created_ns, coalesce(g.ended_ns, runs.end_ns) AS end_ns
-                  FROM goroutines g JOIN runs ON runs.run_id = g.run_id WHERE g.run_id = ?1) g
-              ON g.run_id = r.run_id AND g.goid = CASE WHEN r.scope = 'goroutine' THEN r.scope_id ELSE r.goid END
-            WHERE r.run_id = ?1 AND r.scope IN ('goroutine', 'proc')
-            UNION ALL
-            SELECT g.run_id, g.goid, 'stop-the-world (' || w.reason || ')',
-                   max(0, min(w.end_ns, g.end_ns) - max(w.start_ns, g.created_ns))
-            FROM stw_pauses w
-            JOIN (SELECT g.run_id, g.goid, g.created_ns, coalesce(g.ended_ns, runs.end_ns) AS end_ns
-                  FROM goroutines g JOIN runs ON runs.run_id = g.run_id WHERE g.run_id = ?1) g
-              ON g.run_id = w.run_id AND g.goid = w.goid
-            WHERE w.run_id = ?1
-        )
-        GROUP BY run_id, goid, name HAVING sum(ns) > 0
-        """
-
-    static func writeRangeTotals(_ db: Database, runID: Int64) throws {
-        try db.execute(rangeTotalsSQL, [.integer(runID)])
     }
 }
 
@@ -277,6 +259,14 @@ extension RunWriter {
         r.int(intervals)
         r.int(ns)
         try queue(.goroutineGroupTotals, r)
+    }
+
+    func insertGoroutineRangeTotal(goid: Int64, name: String, ns: Int64) throws {
+        var r = RowValues()
+        r.int(goid)
+        frequentText(name, into: &r)
+        r.int(ns)
+        try queue(.goroutineRangeTotals, r)
     }
 
     func insertSchedWaitBucket(startFunction: String, durationNs: Int64, waits: Int64) throws {

@@ -6,7 +6,8 @@ enum IngestTable: Int, CaseIterable {
     case frames, stacks, stackFrameRefs, goroutines, goroutineStates, procs, procStates, threads, gcCycles
     case stwPauses, ranges, metricNames, metricSamples, tasks, regions, logs, cpuSamples, ingestIssues
     // Migration 0005: the goroutine summaries (GoroutineSummaries.swift).
-    case goroutineSummaries, goroutineStateTotals, goroutineGroupTotals, schedWaitHistogram, lockWaitsByStack
+    case goroutineSummaries, goroutineStateTotals, goroutineGroupTotals, goroutineRangeTotals, schedWaitHistogram
+    case lockWaitsByStack
 
     var name: String {
         switch self {
@@ -31,6 +32,7 @@ enum IngestTable: Int, CaseIterable {
         case .goroutineSummaries: "goroutine_summaries"
         case .goroutineStateTotals: "goroutine_state_totals"
         case .goroutineGroupTotals: "goroutine_group_totals"
+        case .goroutineRangeTotals: "goroutine_range_totals"
         case .schedWaitHistogram: "sched_wait_histogram"
         case .lockWaitsByStack: "lock_waits_by_stack"
         }
@@ -72,6 +74,7 @@ enum IngestTable: Int, CaseIterable {
         case .goroutineStateTotals: ["goid", "state", "reason", "category", "intervals", "total_ns"]
         case .goroutineGroupTotals:
             ["start_function", "is_system", "state", "reason", "category", "intervals", "total_ns"]
+        case .goroutineRangeTotals: ["goid", "name", "total_ns"]
         case .schedWaitHistogram: ["start_function", "duration_ns", "waits"]
         case .lockWaitsByStack: ["start_function", "stack_id", "category", "intervals", "total_ns"]
         }

@@ -249,7 +249,6 @@ public final class RunWriter {
             try update.bind(Int64(elapsed), at: 13)
             try update.bind(runID, at: 14)
             try update.executeBound()
-            try GoroutineSummaries.writeRangeTotals(db, runID: runID)
             try WarehouseSchema.createIndexes(db)
             timings.indexesNs = IngestTimings.now() - mark
             mark = IngestTimings.now()
