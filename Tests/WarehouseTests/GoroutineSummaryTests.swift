@@ -158,6 +158,19 @@ import Testing
         #expect(Set(frames.keys) == Set(go.Frames.keys))
     }
 
+    /// The one lock-wait definition is what `traceware schema` says of goroutine_states.category (0005's
+    /// doc-update line replaces 0001's doc).
+    @Test func categoryDocSaysTheLockWaitRule() throws {
+        let table = try #require(SchemaDocs.all.first { $0.name == "goroutine_states" })
+        let doc = try #require(table.columns.first { $0.name == "category" }?.doc)
+        #expect(doc.contains("one definition of a lock wait"), "\(doc)")
+        #expect(table.columns.filter { $0.name == "category" }.count == 1)
+        let parsed = SchemaDocs.parse([
+            "CREATE TABLE t ( -- doc: T.\n    c INTEGER -- doc: old.\n);", "-- doc-update: t.c: new meaning.",
+        ])
+        #expect(parsed.first?.columns.map(\.doc) == ["new meaning."])
+    }
+
     // MARK: Upgrade
 
     /// The tables a warehouse written before 0005 lacks, as a fresh ingest fills them.
