@@ -16,23 +16,22 @@
 -- doc: total_p50_ns / total_p99_ns: nearest-rank percentiles of the group's per-goroutine total_ns (the
 -- doc: smallest value v such that at least p% of the goroutines have total <= v); NULL in drill-down rows.
 -- doc: exec_share: the group's (or goroutine's) share of all goroutines' execution time.
--- doc: Read from the tables the ingest computes (goroutine_summaries, goroutine_group_totals, goroutine_state_totals,
--- doc: goroutine_range_totals), never from goroutine_states: the time grows with the goroutines, not the events.
+-- doc: Read from the tables the ingest computes, never from goroutine_states: the groups from goroutine_groups and
+-- doc: goroutine_group_totals (a few rows per group), a drill-down from goroutine_summaries, goroutine_state_totals
+-- doc: and goroutine_range_totals (a few rows per goroutine of the group).
 -- doc: Checked against Go's Summarizer (scripts/gotools/summary) per group and per goroutine.
 WITH
-per_goroutine AS (
-    SELECT s.goid, s.start_function, s.total_ns, s.exec_ns, s.sched_wait_ns, s.block_ns, s.syscall_ns,
-        s.syscall_block_ns, s.unknown_ns, coalesce(rg.ns, 0) AS range_ns,
-        row_number() OVER (PARTITION BY s.start_function ORDER BY s.total_ns) AS rank,
-        count(*) OVER (PARTITION BY s.start_function) AS n
-    FROM goroutine_summaries s
-    LEFT JOIN (SELECT goid, sum(total_ns) AS ns FROM goroutine_range_totals WHERE run_id = :run_id GROUP BY goid) rg
-        ON rg.goid = s.goid
-    WHERE s.run_id = :run_id AND (:function IS NULL OR s.start_function = :function)
-),
--- Keys of the rows: the start function for groups, the goroutine in drill-down.
-keyed AS (
-    SELECT p.*, CASE WHEN :function IS NULL THEN NULL ELSE p.goid END AS key_goid FROM per_goroutine p
+-- One row per output row: a group (goid NULL), or with :function a goroutine of that group.
+rows AS (
+    SELECT start_function, NULL AS key_goid, goroutines, total_ns, exec_ns, sched_wait_ns, block_ns, syscall_ns,
+        syscall_block_ns, unknown_ns, range_ns, total_p50_ns, total_p99_ns
+    FROM goroutine_groups WHERE run_id = :run_id AND :function IS NULL
+    UNION ALL
+    SELECT s.start_function, s.goid, 1, s.total_ns, s.exec_ns, s.sched_wait_ns, s.block_ns, s.syscall_ns,
+        s.syscall_block_ns, s.unknown_ns,
+        coalesce((SELECT sum(r.total_ns) FROM goroutine_range_totals r WHERE r.run_id = :run_id AND r.goid = s.goid), 0),
+        NULL, NULL
+    FROM goroutine_summaries s WHERE s.run_id = :run_id AND s.start_function = :function
 ),
 reasons AS (
     SELECT start_function, NULL AS key_goid, reason, sum(total_ns) AS ns
@@ -40,8 +39,8 @@ reasons AS (
     WHERE run_id = :run_id AND :function IS NULL AND state = 'waiting'
     GROUP BY start_function, reason
     UNION ALL
-    SELECT k.start_function, k.key_goid, t.reason, sum(t.total_ns)
-    FROM keyed k JOIN goroutine_state_totals t ON t.run_id = :run_id AND t.goid = k.goid
+    SELECT r.start_function, r.key_goid, t.reason, sum(t.total_ns)
+    FROM rows r JOIN goroutine_state_totals t ON t.run_id = :run_id AND t.goid = r.key_goid
     WHERE :function IS NOT NULL AND t.state = 'waiting'
     GROUP BY 1, 2, 3
 ),
@@ -53,9 +52,10 @@ reason_text AS (
     FROM reasons
 ),
 range_names AS (
-    SELECT k.start_function, k.key_goid, r.name, sum(r.total_ns) AS ns
-    FROM goroutine_range_totals r JOIN keyed k ON k.goid = r.goid
-    WHERE r.run_id = :run_id
+    SELECT s.start_function, CASE WHEN :function IS NULL THEN NULL ELSE s.goid END AS key_goid, r.name,
+        sum(r.total_ns) AS ns
+    FROM goroutine_range_totals r JOIN goroutine_summaries s ON s.run_id = r.run_id AND s.goid = r.goid
+    WHERE r.run_id = :run_id AND (:function IS NULL OR s.start_function = :function)
     GROUP BY 1, 2, 3 HAVING sum(r.total_ns) > 0
 ),
 range_text AS (
@@ -65,18 +65,8 @@ range_text AS (
                   ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS text
     FROM range_names
 ),
-rows AS (
-    SELECT start_function, key_goid,
-        count(*) AS goroutines, sum(total_ns) AS total_ns, sum(exec_ns) AS exec_ns,
-        sum(sched_wait_ns) AS sched_wait_ns, sum(block_ns) AS block_ns, sum(syscall_ns) AS syscall_ns,
-        sum(syscall_block_ns) AS syscall_block_ns, sum(unknown_ns) AS unknown_ns, sum(range_ns) AS range_ns,
-        -- Nearest rank: the value at rank ceil(p * n / 100).
-        CASE WHEN :function IS NULL THEN min(CASE WHEN rank >= (50 * n + 99) / 100 THEN total_ns END) END AS total_p50_ns,
-        CASE WHEN :function IS NULL THEN min(CASE WHEN rank >= (99 * n + 99) / 100 THEN total_ns END) END AS total_p99_ns
-    FROM keyed GROUP BY start_function, key_goid
-),
 all_exec AS (
-    SELECT sum(total_ns) AS ns FROM goroutine_group_totals WHERE run_id = :run_id AND state = 'running'
+    SELECT sum(exec_ns) AS ns FROM goroutine_groups WHERE run_id = :run_id
 )
 SELECT
     (SELECT CASE WHEN label <> '' THEN label ELSE CAST(run_id AS TEXT) END FROM runs WHERE run_id = :run_id) AS run,

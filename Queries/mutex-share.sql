@@ -15,7 +15,7 @@
 -- doc: share = mutex_ns / latency_ns (0 when there is no latency).
 -- doc: top_stacks: the user frames (innermost frame outside the standard library) of the lock waits, with
 -- doc: their ns, largest first, the first :top of them, as 'function:line ns' separated by '; '.
--- doc: Read from goroutine_group_totals, goroutine_summaries and lock_waits_by_stack (computed at ingest).
+-- doc: Read from goroutine_group_totals, goroutine_groups and lock_waits_by_stack (computed at ingest).
 -- doc: Checked against scripts/gotools/mutexshare, which walks Go's internal/trace events itself.
 WITH
 user_groups AS (
@@ -42,7 +42,7 @@ top AS (
 ),
 totals AS (
     SELECT
-        (SELECT count(*) FROM goroutine_summaries
+        (SELECT coalesce(sum(goroutines), 0) FROM goroutine_groups
          WHERE run_id = :run_id AND is_system = 0 AND start_function NOT LIKE 'runtime/trace.%') AS goroutines,
         (SELECT coalesce(sum(total_ns), 0) FROM user_groups
          WHERE state IN ('runnable', 'waiting', 'syscall', 'syscall_blocked') AND reason <> 'forever') AS latency_ns,

@@ -80,6 +80,38 @@ CREATE TABLE lock_waits_by_stack ( -- doc: Lock waits (goroutine_states.category
     PRIMARY KEY (run_id, start_function, stack_id)
 ) WITHOUT ROWID;
 
+CREATE TABLE goroutine_groups ( -- doc: One row per goroutine group (start function, go tool trace's goroutine analysis): goroutine_summaries summed over the group, with the percentiles of their total time, computed at ingest.
+    run_id INTEGER NOT NULL, -- doc: The run (runs.run_id).
+    start_function TEXT NOT NULL, -- doc: The group: goroutines.start_function ('' for goroutines without a stack).
+    is_system INTEGER NOT NULL, -- doc: 1 for a group of runtime goroutines (goroutines.is_system).
+    goroutines INTEGER NOT NULL, -- doc: Number of goroutines in the group.
+    total_ns INTEGER NOT NULL, -- doc: Sum of their goroutine_summaries.total_ns.
+    exec_ns INTEGER NOT NULL, -- doc: Sum of exec_ns.
+    sched_wait_ns INTEGER NOT NULL, -- doc: Sum of sched_wait_ns.
+    block_ns INTEGER NOT NULL, -- doc: Sum of block_ns.
+    syscall_ns INTEGER NOT NULL, -- doc: Sum of syscall_ns.
+    syscall_block_ns INTEGER NOT NULL, -- doc: Sum of syscall_block_ns.
+    unknown_ns INTEGER NOT NULL, -- doc: Sum of unknown_ns.
+    range_ns INTEGER NOT NULL, -- doc: Sum of their goroutine_range_totals.total_ns.
+    total_p50_ns INTEGER, -- doc: Nearest-rank median of the goroutines' total_ns (the smallest v such that at least half of them are <= v).
+    total_p99_ns INTEGER, -- doc: Nearest-rank 99th percentile of the goroutines' total_ns.
+    PRIMARY KEY (run_id, start_function)
+) WITHOUT ROWID;
+
+CREATE TABLE sched_wait_stats ( -- doc: Runnable waits summed from sched_wait_histogram at ingest: one row for the whole run (scope 'all') and one per goroutine group (scope 'group'), what report sched-latency prints.
+    run_id INTEGER NOT NULL, -- doc: The run (runs.run_id).
+    scope TEXT NOT NULL, -- doc: 'all' (every goroutine of the run) or 'group' (the goroutines of start_function).
+    start_function TEXT NOT NULL, -- doc: The group ('' for scope 'all').
+    is_system INTEGER NOT NULL, -- doc: 1 for a group of runtime goroutines (goroutines.is_system).
+    waits INTEGER NOT NULL, -- doc: Number of waits.
+    total_ns INTEGER NOT NULL, -- doc: Their summed length.
+    p50_ns INTEGER NOT NULL, -- doc: Nearest-rank median wait: the smallest length v such that at least 50% of the waits are <= v.
+    p90_ns INTEGER NOT NULL, -- doc: Nearest-rank 90th percentile.
+    p99_ns INTEGER NOT NULL, -- doc: Nearest-rank 99th percentile.
+    max_ns INTEGER NOT NULL, -- doc: Longest wait.
+    PRIMARY KEY (run_id, scope, start_function)
+) WITHOUT ROWID;
+
 -- Runs ingested before 0005: the lock-wait rule, then the summaries from their goroutine_states.
 CREATE TEMP TABLE lock_stacks_0005 AS
 SELECT r.run_id, r.stack_id,
@@ -162,3 +194,46 @@ SELECT run_id, goid, name, sum(ns) FROM (
       ON g.run_id = w.run_id AND g.goid = w.goid
 )
 GROUP BY run_id, goid, name HAVING sum(ns) > 0;
+
+INSERT INTO goroutine_groups (run_id, start_function, is_system, goroutines, total_ns, exec_ns, sched_wait_ns, block_ns,
+                              syscall_ns, syscall_block_ns, unknown_ns, range_ns, total_p50_ns, total_p99_ns)
+SELECT run_id, start_function, max(is_system), count(*), sum(total_ns), sum(exec_ns), sum(sched_wait_ns), sum(block_ns),
+       sum(syscall_ns), sum(syscall_block_ns), sum(unknown_ns), sum(range_ns),
+       min(CASE WHEN rank >= (50 * n + 99) / 100 THEN total_ns END),
+       min(CASE WHEN rank >= (99 * n + 99) / 100 THEN total_ns END)
+FROM (
+    SELECT s.*, coalesce((SELECT sum(r.total_ns) FROM goroutine_range_totals r
+                          WHERE r.run_id = s.run_id AND r.goid = s.goid), 0) AS range_ns,
+           row_number() OVER (PARTITION BY s.run_id, s.start_function ORDER BY s.total_ns) AS rank,
+           count(*) OVER (PARTITION BY s.run_id, s.start_function) AS n
+    FROM goroutine_summaries s
+)
+GROUP BY run_id, start_function;
+
+INSERT INTO sched_wait_stats (run_id, scope, start_function, is_system, waits, total_ns, p50_ns, p90_ns, p99_ns, max_ns)
+SELECT c.run_id, c.scope, c.start_function,
+       CASE WHEN c.scope = 'all' THEN 1 ELSE (SELECT max(g.is_system) FROM goroutine_groups g
+                                             WHERE g.run_id = c.run_id AND g.start_function = c.start_function) END,
+       s.n, s.total,
+       min(CASE WHEN c.c >= (50 * s.n + 99) / 100 THEN c.d END),
+       min(CASE WHEN c.c >= (90 * s.n + 99) / 100 THEN c.d END),
+       min(CASE WHEN c.c >= (99 * s.n + 99) / 100 THEN c.d END),
+       s.max_d
+FROM (
+    SELECT run_id, 'all' AS scope, '' AS start_function, d,
+           sum(waits) OVER (PARTITION BY run_id ORDER BY d ROWS UNBOUNDED PRECEDING) AS c
+    FROM (SELECT run_id, duration_ns AS d, sum(waits) AS waits FROM sched_wait_histogram GROUP BY run_id, duration_ns)
+    UNION ALL
+    SELECT run_id, 'group', start_function, duration_ns,
+           sum(waits) OVER (PARTITION BY run_id, start_function ORDER BY duration_ns ROWS UNBOUNDED PRECEDING)
+    FROM sched_wait_histogram
+) c
+JOIN (
+    SELECT run_id, 'all' AS scope, '' AS start_function, sum(waits) AS n, sum(duration_ns * waits) AS total,
+           max(duration_ns) AS max_d
+    FROM sched_wait_histogram GROUP BY run_id
+    UNION ALL
+    SELECT run_id, 'group', start_function, sum(waits), sum(duration_ns * waits), max(duration_ns)
+    FROM sched_wait_histogram GROUP BY run_id, start_function
+) s ON s.run_id = c.run_id AND s.scope = c.scope AND s.start_function = c.start_function
+GROUP BY c.run_id, c.scope, c.start_function;

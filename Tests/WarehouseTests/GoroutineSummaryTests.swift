@@ -176,7 +176,7 @@ import Testing
     /// The tables a warehouse written before 0005 lacks, as a fresh ingest fills them.
     static let newTables = [
         "goroutine_summaries", "goroutine_state_totals", "goroutine_group_totals", "goroutine_range_totals",
-        "sched_wait_histogram", "lock_waits_by_stack",
+        "sched_wait_histogram", "lock_waits_by_stack", "goroutine_groups", "sched_wait_stats",
     ]
 
     /// A warehouse at the schema before 0005, holding the runs of `fresh` (its tables copied column by column),

@@ -95,6 +95,16 @@ final class GoroutineSummaries {
     }
     private var groupTotals: [GroupKey: (intervals: Int64, ns: Int64)] = [:]
 
+    /// Per group: the figures of goroutine_groups, and every goroutine's total for the percentiles (8 bytes a
+    /// goroutine: the one part that grows with the goroutines, like RunWriter's bit per goroutine id).
+    private final class Group {
+        var goroutines: Int64 = 0
+        var total: Int64 = 0, exec: Int64 = 0, schedWait: Int64 = 0, block: Int64 = 0, syscall: Int64 = 0
+        var syscallBlock: Int64 = 0, unknown: Int64 = 0, range: Int64 = 0
+        var totals: [Int64] = []
+    }
+    private var groups: [String: Group] = [:]
+
     private struct LockKey: Hashable {
         var function: String
         var stackID: Int64
@@ -161,11 +171,23 @@ final class GoroutineSummaries {
             let total = endNs - row.createdNs
             let exec = tally.ns(.running), sched = tally.ns(.runnable), block = tally.ns(.waiting)
             let syscall = tally.ns(.syscall), syscallBlock = tally.ns(.syscallBlocked)
+            // Go's UnknownTime: what the states do not account for, never negative.
+            let unknown = max(0, total - exec - sched - block - syscall - syscallBlock)
             try writer.insertGoroutineSummary(
                 goid: row.goid, startFunction: name, totalNs: total, execNs: exec, schedWaitNs: sched, blockNs: block,
-                syscallNs: syscall, syscallBlockNs: syscallBlock,
-                // Go's UnknownTime: what the states do not account for, never negative.
-                unknownNs: max(0, total - exec - sched - block - syscall - syscallBlock))
+                syscallNs: syscall, syscallBlockNs: syscallBlock, unknownNs: unknown)
+            let group: Group
+            if let known = groups[name] { group = known } else { group = Group(); groups[name] = group }
+            group.goroutines += 1
+            group.total &+= total
+            group.exec &+= exec
+            group.schedWait &+= sched
+            group.block &+= block
+            group.syscall &+= syscall
+            group.syscallBlock &+= syscallBlock
+            group.unknown &+= unknown
+            for r in tally.ranges { group.range &+= r.ns }
+            group.totals.append(total)
             for e in tally.entries {
                 try writer.insertGoroutineStateTotal(
                     goid: row.goid, state: e.state, reason: e.reason, category: e.category, intervals: e.intervals,
@@ -188,6 +210,30 @@ final class GoroutineSummaries {
         tally = GoroutineTally()
     }
 
+    /// Nearest rank: the value at rank ceil(p * n / 100) of the sorted values.
+    static func nearestRank(_ p: Int, of sorted: [Int64]) -> Int64? {
+        guard !sorted.isEmpty else { return nil }
+        return sorted[max(1, (p * sorted.count + 99) / 100) - 1]
+    }
+
+    /// sched_wait_stats from a histogram sorted by length: count, total and nearest-rank percentiles.
+    private func writeSchedWaitStats(scope: String, _ name: String, _ sorted: [(key: Int64, value: Int64)]) throws {
+        let n = sorted.reduce(0) { $0 &+ $1.value }
+        let total = sorted.reduce(0) { $0 &+ $1.key &* $1.value }
+        func rank(_ p: Int64) -> Int64 {
+            let k = (p * n + 99) / 100
+            var cumulative: Int64 = 0
+            for (ns, waits) in sorted {
+                cumulative &+= waits
+                if cumulative >= k { return ns }
+            }
+            return sorted[sorted.count - 1].key
+        }
+        try writer.insertSchedWaitStats(
+            scope: scope, startFunction: name, waits: n, totalNs: total, p50Ns: rank(50), p90Ns: rank(90),
+            p99Ns: rank(99), maxNs: sorted[sorted.count - 1].key)
+    }
+
     /// After the last goroutine: the per-group rows, in a stable order.
     func finishRun() throws {
         for (key, total) in groupTotals.sorted(by: {
@@ -198,17 +244,33 @@ final class GoroutineSummaries {
                 startFunction: key.function, state: key.state, reason: key.reason, category: key.category,
                 intervals: total.intervals, ns: total.ns)
         }
+        for name in groups.keys.sorted() {
+            guard let g = groups[name] else { continue }
+            g.totals.sort()
+            try writer.insertGoroutineGroup(
+                startFunction: name, goroutines: g.goroutines, totalNs: g.total, execNs: g.exec, schedWaitNs: g.schedWait,
+                blockNs: g.block, syscallNs: g.syscall, syscallBlockNs: g.syscallBlock, unknownNs: g.unknown,
+                rangeNs: g.range, totalP50Ns: Self.nearestRank(50, of: g.totals),
+                totalP99Ns: Self.nearestRank(99, of: g.totals))
+        }
+        // Each group's waits by length, and the run's (every group's) for scope 'all'.
+        var all: [Int64: Int64] = [:]
         for name in histograms.keys.sorted() {
             guard let histogram = histograms[name] else { continue }
-            for (ns, waits) in histogram.counts.sorted(by: { $0.key < $1.key }) {
+            let sorted = histogram.counts.sorted(by: { $0.key < $1.key })
+            for (ns, waits) in sorted {
                 try writer.insertSchedWaitBucket(startFunction: name, durationNs: ns, waits: waits)
+                all[ns, default: 0] &+= waits
             }
+            if !sorted.isEmpty { try writeSchedWaitStats(scope: "group", name, sorted) }
         }
+        if !all.isEmpty { try writeSchedWaitStats(scope: "all", "", all.sorted(by: { $0.key < $1.key })) }
         for (key, w) in lockWaits.sorted(by: { ($0.key.function, $0.key.stackID) < ($1.key.function, $1.key.stackID) }) {
             try writer.insertLockWaits(
                 startFunction: key.function, stackID: key.stackID, category: w.category, intervals: w.intervals, ns: w.ns)
         }
         groupTotals = [:]
+        groups = [:]
         histograms = [:]
         lockWaits = [:]
     }
@@ -267,6 +329,45 @@ extension RunWriter {
         frequentText(name, into: &r)
         r.int(ns)
         try queue(.goroutineRangeTotals, r)
+    }
+
+    func insertGoroutineGroup(
+        startFunction: String, goroutines: Int64, totalNs: Int64, execNs: Int64, schedWaitNs: Int64, blockNs: Int64,
+        syscallNs: Int64, syscallBlockNs: Int64, unknownNs: Int64, rangeNs: Int64, totalP50Ns: Int64?,
+        totalP99Ns: Int64?
+    ) throws {
+        var r = RowValues()
+        text(startFunction, into: &r)
+        r.bool(StackRules.isSystemGoroutine(startFunction))
+        r.int(goroutines)
+        r.int(totalNs)
+        r.int(execNs)
+        r.int(schedWaitNs)
+        r.int(blockNs)
+        r.int(syscallNs)
+        r.int(syscallBlockNs)
+        r.int(unknownNs)
+        r.int(rangeNs)
+        r.int(totalP50Ns)
+        r.int(totalP99Ns)
+        try queue(.goroutineGroups, r)
+    }
+
+    func insertSchedWaitStats(
+        scope: String, startFunction: String, waits: Int64, totalNs: Int64, p50Ns: Int64, p90Ns: Int64, p99Ns: Int64,
+        maxNs: Int64
+    ) throws {
+        var r = RowValues()
+        frequentText(scope, into: &r)
+        text(startFunction, into: &r)
+        r.bool(StackRules.isSystemGoroutine(startFunction))
+        r.int(waits)
+        r.int(totalNs)
+        r.int(p50Ns)
+        r.int(p90Ns)
+        r.int(p99Ns)
+        r.int(maxNs)
+        try queue(.schedWaitStats, r)
     }
 
     func insertSchedWaitBucket(startFunction: String, durationNs: Int64, waits: Int64) throws {

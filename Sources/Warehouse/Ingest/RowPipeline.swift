@@ -7,7 +7,7 @@ enum IngestTable: Int, CaseIterable {
     case stwPauses, ranges, metricNames, metricSamples, tasks, regions, logs, cpuSamples, ingestIssues
     // Migration 0005: the goroutine summaries (GoroutineSummaries.swift).
     case goroutineSummaries, goroutineStateTotals, goroutineGroupTotals, goroutineRangeTotals, schedWaitHistogram
-    case lockWaitsByStack
+    case lockWaitsByStack, goroutineGroups, schedWaitStats
 
     var name: String {
         switch self {
@@ -35,6 +35,8 @@ enum IngestTable: Int, CaseIterable {
         case .goroutineRangeTotals: "goroutine_range_totals"
         case .schedWaitHistogram: "sched_wait_histogram"
         case .lockWaitsByStack: "lock_waits_by_stack"
+        case .goroutineGroups: "goroutine_groups"
+        case .schedWaitStats: "sched_wait_stats"
         }
     }
 
@@ -77,6 +79,11 @@ enum IngestTable: Int, CaseIterable {
         case .goroutineRangeTotals: ["goid", "name", "total_ns"]
         case .schedWaitHistogram: ["start_function", "duration_ns", "waits"]
         case .lockWaitsByStack: ["start_function", "stack_id", "category", "intervals", "total_ns"]
+        case .goroutineGroups:
+            ["start_function", "is_system", "goroutines", "total_ns", "exec_ns", "sched_wait_ns", "block_ns", "syscall_ns",
+             "syscall_block_ns", "unknown_ns", "range_ns", "total_p50_ns", "total_p99_ns"]
+        case .schedWaitStats:
+            ["scope", "start_function", "is_system", "waits", "total_ns", "p50_ns", "p90_ns", "p99_ns", "max_ns"]
         }
     }
 }
