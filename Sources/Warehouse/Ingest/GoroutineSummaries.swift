@@ -32,8 +32,8 @@ struct GoroutineTally {
     /// Runnable waits seen while the goroutine had no name yet: its group is the name it ends up with (Go names
     /// a goroutine by the first stack it sees), so they wait here until then.
     var pendingWaits: [Int64] = []
-    /// The histogram of its group, once it has a name.
-    var histogram: GoroutineSummaries.Histogram?
+    /// Its group, once it has a name: bound once, so the interval path never hashes the name.
+    var group: GoroutineSummaries.Group?
 
     @inline(__always)
     mutating func add(_ state: GoroutineStateName, _ reason: String, _ category: String, _ ns: Int64) {
@@ -67,7 +67,7 @@ struct GoroutineTally {
         lockWaits += other.lockWaits
         for r in other.ranges { addRange(r.name, r.ns) }
         pendingWaits += other.pendingWaits
-        if let h = other.histogram, histogram == nil { histogram = h }
+        if let g = other.group, group == nil { group = g }
     }
 }
 
@@ -80,28 +80,29 @@ struct GoroutineTally {
 final class GoroutineSummaries {
     private let writer: RunWriter
 
-    /// Runnable wait length → number of waits, for one group.
-    final class Histogram {
+    /// A group (start function): its goroutines' figures (goroutine_groups), their state totals
+    /// (goroutine_group_totals), its runnable waits by length (sched_wait_histogram), and every goroutine's total
+    /// for the percentiles (8 bytes a goroutine: the one part that grows with the goroutines, like RunWriter's bit
+    /// per goroutine id).
+    final class Group {
         var counts: [Int64: Int64] = [:]
-        @inline(__always) func add(_ ns: Int64) { counts[ns, default: 0] &+= 1 }
-    }
-    private var histograms: [String: Histogram] = [:]
-
-    private struct GroupKey: Hashable {
-        var function: String
-        var state: GoroutineStateName
-        var reason: String
-        var category: String
-    }
-    private var groupTotals: [GroupKey: (intervals: Int64, ns: Int64)] = [:]
-
-    /// Per group: the figures of goroutine_groups, and every goroutine's total for the percentiles (8 bytes a
-    /// goroutine: the one part that grows with the goroutines, like RunWriter's bit per goroutine id).
-    private final class Group {
+        var entries: [GoroutineTally.Entry] = []
         var goroutines: Int64 = 0
         var total: Int64 = 0, exec: Int64 = 0, schedWait: Int64 = 0, block: Int64 = 0, syscall: Int64 = 0
         var syscallBlock: Int64 = 0, unknown: Int64 = 0, range: Int64 = 0
         var totals: [Int64] = []
+
+        @inline(__always) func addWait(_ ns: Int64) { counts[ns, default: 0] &+= 1 }
+
+        func add(_ e: GoroutineTally.Entry) {
+            for i in entries.indices
+            where entries[i].state == e.state && entries[i].reason == e.reason && entries[i].category == e.category {
+                entries[i].intervals &+= e.intervals
+                entries[i].ns &+= e.ns
+                return
+            }
+            entries.append(e)
+        }
     }
     private var groups: [String: Group] = [:]
 
@@ -124,11 +125,11 @@ final class GoroutineSummaries {
         case .runnable:
             // The row Go's quirk adds for a syscall still blocked at the end is no wait (as sched-latency says).
             if reason == GoroutineIntervals.openBlockedSyscallReason { return }
-            if let histogram = tally.histogram {
-                histogram.add(ns)
+            if let group = tally.group {
+                group.addWait(ns)
             } else if !name.isEmpty {
                 named(&tally, name)
-                tally.histogram?.add(ns)
+                tally.group?.addWait(ns)
             } else {
                 tally.pendingWaits.append(ns)
             }
@@ -147,18 +148,17 @@ final class GoroutineSummaries {
 
     /// The goroutine's group is now known: its waits so far go to that group's histogram.
     func named(_ tally: inout GoroutineTally, _ name: String) {
-        guard tally.histogram == nil else { return }
-        let histogram = histogram(name)
-        for ns in tally.pendingWaits { histogram.add(ns) }
+        guard tally.group == nil else { return }
+        let group: Group
+        if let known = groups[name] {
+            group = known
+        } else {
+            group = Group()
+            groups[name] = group
+        }
+        for ns in tally.pendingWaits { group.addWait(ns) }
         tally.pendingWaits = []
-        tally.histogram = histogram
-    }
-
-    private func histogram(_ name: String) -> Histogram {
-        if let known = histograms[name] { return known }
-        let new = Histogram()
-        histograms[name] = new
-        return new
+        tally.group = group
     }
 
     /// The goroutine ended (or the trace did, at `endNs`): its rows, and its sums folded into its group's.
@@ -166,7 +166,8 @@ final class GoroutineSummaries {
     /// then only the group sums take it.
     func finish(_ row: RunWriter.GoroutineRow, _ tally: inout GoroutineTally, endNs: Int64, written: Bool) throws {
         let name = row.startFunction
-        if tally.histogram == nil { named(&tally, name) }
+        if tally.group == nil { named(&tally, name) }
+        guard let group = tally.group else { return }
         if written {
             let total = endNs - row.createdNs
             let exec = tally.ns(.running), sched = tally.ns(.runnable), block = tally.ns(.waiting)
@@ -176,8 +177,6 @@ final class GoroutineSummaries {
             try writer.insertGoroutineSummary(
                 goid: row.goid, startFunction: name, totalNs: total, execNs: exec, schedWaitNs: sched, blockNs: block,
                 syscallNs: syscall, syscallBlockNs: syscallBlock, unknownNs: unknown)
-            let group: Group
-            if let known = groups[name] { group = known } else { group = Group(); groups[name] = group }
             group.goroutines += 1
             group.total &+= total
             group.exec &+= exec
@@ -197,11 +196,7 @@ final class GoroutineSummaries {
                 try writer.insertGoroutineRangeTotal(goid: row.goid, name: r.name, ns: r.ns)
             }
         }
-        for e in tally.entries {
-            let key = GroupKey(function: name, state: e.state, reason: e.reason, category: e.category)
-            let old = groupTotals[key] ?? (0, 0)
-            groupTotals[key] = (old.intervals &+ e.intervals, old.ns &+ e.ns)
-        }
+        for e in tally.entries { group.add(e) }
         for w in tally.lockWaits {
             let key = LockKey(function: name, stackID: w.stackID)
             let old = lockWaits[key] ?? (w.category, 0, 0)
@@ -236,16 +231,16 @@ final class GoroutineSummaries {
 
     /// After the last goroutine: the per-group rows, in a stable order.
     func finishRun() throws {
-        for (key, total) in groupTotals.sorted(by: {
-            ($0.key.function, $0.key.state.index, $0.key.reason, $0.key.category)
-                < ($1.key.function, $1.key.state.index, $1.key.reason, $1.key.category)
-        }) {
-            try writer.insertGoroutineGroupTotal(
-                startFunction: key.function, state: key.state, reason: key.reason, category: key.category,
-                intervals: total.intervals, ns: total.ns)
-        }
-        for name in groups.keys.sorted() {
+        let names = groups.keys.sorted()
+        for name in names {
             guard let g = groups[name] else { continue }
+            for e in g.entries.sorted(by: { ($0.state.index, $0.reason, $0.category) < ($1.state.index, $1.reason, $1.category) }) {
+                try writer.insertGoroutineGroupTotal(
+                    startFunction: name, state: e.state, reason: e.reason, category: e.category, intervals: e.intervals,
+                    ns: e.ns)
+            }
+            // A group only of goroutine ids written before (RunWriter kept their first row) has no goroutines.
+            guard g.goroutines > 0 else { continue }
             g.totals.sort()
             try writer.insertGoroutineGroup(
                 startFunction: name, goroutines: g.goroutines, totalNs: g.total, execNs: g.exec, schedWaitNs: g.schedWait,
@@ -255,9 +250,9 @@ final class GoroutineSummaries {
         }
         // Each group's waits by length, and the run's (every group's) for scope 'all'.
         var all: [Int64: Int64] = [:]
-        for name in histograms.keys.sorted() {
-            guard let histogram = histograms[name] else { continue }
-            let sorted = histogram.counts.sorted(by: { $0.key < $1.key })
+        for name in names {
+            guard let g = groups[name] else { continue }
+            let sorted = g.counts.sorted(by: { $0.key < $1.key })
             for (ns, waits) in sorted {
                 try writer.insertSchedWaitBucket(startFunction: name, durationNs: ns, waits: waits)
                 all[ns, default: 0] &+= waits
@@ -269,9 +264,7 @@ final class GoroutineSummaries {
             try writer.insertLockWaits(
                 startFunction: key.function, stackID: key.stackID, category: w.category, intervals: w.intervals, ns: w.ns)
         }
-        groupTotals = [:]
         groups = [:]
-        histograms = [:]
         lockWaits = [:]
     }
 }
