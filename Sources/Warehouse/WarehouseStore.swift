@@ -42,7 +42,21 @@ public enum WarehouseStore {
     public static func openForReading(_ path: String) throws -> Database {
         try requireExisting(path)
         let db = try Database(path: path, mode: .readOnly)
-        try WarehouseSchema.check(db)
+        let version = try WarehouseSchema.check(db)
+        if version > 0 && version < WarehouseSchema.latestVersion {
+            // A warehouse written by an older traceware: the reports read tables its migrations add (0005: the
+            // goroutine summaries), so it is upgraded first, as the next ingest would, and read after that.
+            do {
+                _ = try openForWriting(path)
+            } catch {
+                throw SchemaError(
+                    description:
+                        "\(path) has warehouse schema version \(version), older than this traceware's "
+                        + "\(WarehouseSchema.latestVersion), and could not be upgraded (\(error)): open it once where it "
+                        + "is writable (e.g. traceware runs) to upgrade it")
+            }
+            return try openForReading(path)
+        }
         return db
     }
 }

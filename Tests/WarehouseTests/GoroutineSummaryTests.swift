@@ -215,7 +215,9 @@ import Testing
         let oldPath = dir.path("old.db")
         try Self.olderWarehouse(at: oldPath, from: freshPath)
         let fresh = try WarehouseStore.openForReading(freshPath)
-        let upgraded = try WarehouseStore.openForWriting(oldPath)
+        // A report's read-only open upgrades an older warehouse first (its reports read the new tables).
+        let upgraded = try WarehouseStore.openForReading(oldPath)
+        #expect(upgraded.mode == .readOnly)
         #expect(try upgraded.scalarInt64("PRAGMA user_version") == Int64(WarehouseSchema.latestVersion))
 
         let categories = "SELECT run_id, goid, start_ns, state, category FROM goroutine_states ORDER BY 1, 2, 3, 4, 5"
