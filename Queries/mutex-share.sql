@@ -6,7 +6,8 @@
 -- doc: latency_ns: time those goroutines were alive and not running: runnable (sched wait, including after
 -- doc: preemption) + waiting (every reason) + syscall + syscall_blocked. A 'forever' block ends the goroutine
 -- doc: (as in Go's Summarizer), so its time is never latency.
--- doc: mutex_ns: waiting intervals with reason 'sync' (v1 traces: GoBlockSync, converted to 'sync' by Go's
+-- doc: mutex_ns: lock waits, goroutine_states.category 'mutex' or 'rwmutex', the one definition every report
+-- doc: uses: waiting intervals with reason 'sync' (v1 traces: GoBlockSync, converted to 'sync' by Go's
 -- doc: reader too) whose block stack has a lock frame: sync.(*Mutex).Lock/lockSlow, internal/sync.(*Mutex).Lock/
 -- doc: lockSlow (Go 1.24+), sync.(*RWMutex).Lock/RLock, sync.(*rlocker).Lock. Waits that only say 'sync' (a
 -- doc: WaitGroup, a bare semaphore) are not mutex time; the lock a Cond.Wait or Once.Do takes again is.
@@ -14,37 +15,20 @@
 -- doc: share = mutex_ns / latency_ns (0 when there is no latency).
 -- doc: top_stacks: the user frames (innermost frame outside the standard library) of the lock waits, with
 -- doc: their ns, largest first, the first :top of them, as 'function:line ns' separated by '; '.
+-- doc: Read from goroutine_group_totals, goroutine_groups and lock_waits_by_stack (computed at ingest).
 -- doc: Checked against scripts/gotools/mutexshare, which walks Go's internal/trace events itself.
 WITH
-user_goroutines AS (
-    SELECT goid FROM goroutines
+user_groups AS (
+    SELECT start_function, state, reason, category, total_ns
+    FROM goroutine_group_totals
     WHERE run_id = :run_id AND is_system = 0 AND start_function NOT LIKE 'runtime/trace.%'
 ),
-latency AS (
-    SELECT s.state, s.reason, s.stack_id, s.duration_ns
-    FROM goroutine_states s JOIN user_goroutines g ON g.goid = s.goid
-    WHERE s.run_id = :run_id AND s.state IN ('runnable', 'waiting', 'syscall', 'syscall_blocked')
-      AND s.reason <> 'forever'
-),
-lock_stacks AS (
-    SELECT r.stack_id, max(f.function LIKE 'sync.(*RWMutex).%' OR f.function = 'sync.(*rlocker).Lock') AS rw
-    FROM frames f JOIN stack_frame_refs r ON r.run_id = f.run_id AND r.frame_id = f.frame_id
-    WHERE f.run_id = :run_id AND f.function IN (
-        'sync.(*Mutex).Lock', 'sync.(*Mutex).lockSlow',
-        'internal/sync.(*Mutex).Lock', 'internal/sync.(*Mutex).lockSlow',
-        'sync.(*RWMutex).Lock', 'sync.(*RWMutex).RLock', 'sync.(*rlocker).Lock')
-    GROUP BY r.stack_id
-),
-lock_waits AS (
-    SELECT l.stack_id, l.duration_ns, k.rw
-    FROM latency l JOIN lock_stacks k ON k.stack_id = l.stack_id
-    WHERE l.state = 'waiting' AND l.reason = 'sync'
-),
 by_frame AS (
-    SELECT coalesce(uf.function || ':' || uf.line, '?') AS frame, sum(w.duration_ns) AS ns
-    FROM lock_waits w
+    SELECT coalesce(uf.function || ':' || uf.line, '?') AS frame, sum(w.total_ns) AS ns
+    FROM lock_waits_by_stack w
     LEFT JOIN stacks st ON st.run_id = :run_id AND st.stack_id = w.stack_id
     LEFT JOIN frames uf ON uf.run_id = :run_id AND uf.frame_id = st.user_frame_id
+    WHERE w.run_id = :run_id AND w.start_function IN (SELECT start_function FROM user_groups)
     GROUP BY 1
 ),
 ranked AS (
@@ -58,10 +42,12 @@ top AS (
 ),
 totals AS (
     SELECT
-        (SELECT count(*) FROM user_goroutines) AS goroutines,
-        (SELECT coalesce(sum(duration_ns), 0) FROM latency) AS latency_ns,
-        (SELECT coalesce(sum(duration_ns), 0) FROM lock_waits) AS mutex_ns,
-        (SELECT coalesce(sum(duration_ns), 0) FROM lock_waits WHERE rw) AS rwmutex_ns
+        (SELECT coalesce(sum(goroutines), 0) FROM goroutine_groups
+         WHERE run_id = :run_id AND is_system = 0 AND start_function NOT LIKE 'runtime/trace.%') AS goroutines,
+        (SELECT coalesce(sum(total_ns), 0) FROM user_groups
+         WHERE state IN ('runnable', 'waiting', 'syscall', 'syscall_blocked') AND reason <> 'forever') AS latency_ns,
+        (SELECT coalesce(sum(total_ns), 0) FROM user_groups WHERE category IN ('mutex', 'rwmutex')) AS mutex_ns,
+        (SELECT coalesce(sum(total_ns), 0) FROM user_groups WHERE category = 'rwmutex') AS rwmutex_ns
 )
 SELECT
     (SELECT CASE WHEN label <> '' THEN label ELSE CAST(run_id AS TEXT) END FROM runs WHERE run_id = :run_id) AS run,

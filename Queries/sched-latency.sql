@@ -9,42 +9,23 @@
 -- doc: counts sched wait). Not counted: the row that Go's Summarizer quirk adds for a syscall still blocked at the
 -- doc: end (reason 'syscall blocked at trace end'), which is no runnable wait.
 -- doc: Percentiles are nearest-rank: the smallest wait v such that at least p% of the waits are <= v.
+-- doc: Read from sched_wait_stats, which the ingest computes from sched_wait_histogram (every wait's exact
+-- doc: length, counted per group): a few rows per run. With --param function the 'all' row is that group's.
 -- doc: Checked against a walk of Go's own reader over the same traces (scripts/gotools/reportfacts).
-WITH waits AS (
-    SELECT g.start_function AS start_function, g.is_system AS is_system, s.duration_ns AS d
-    FROM goroutine_states s
-    JOIN goroutines g ON g.run_id = s.run_id AND g.goid = s.goid
-    WHERE s.run_id = :run_id AND s.state = 'runnable' AND s.reason <> 'syscall blocked at trace end'
-      AND (coalesce(:function, '') = '' OR g.start_function = :function)
-),
--- The overall ranking and the per-group one are separate windows (an unpartitioned sort is cheaper than one
--- partition of a doubled row set); count and sum ride on the same window, so only the rows at a percentile's rank
--- reach the grouping.
-ranked AS (
-    SELECT 'all' AS scope, NULL AS start_function, NULL AS is_system, d,
-           row_number() OVER w AS rn,
-           count(*) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS n,
-           sum(d) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS total
-    FROM waits WINDOW w AS (ORDER BY d)
-    UNION ALL
-    SELECT 'group', start_function, is_system, d,
-           row_number() OVER w AS rn,
-           count(*) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS n,
-           sum(d) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS total
-    FROM waits WINDOW w AS (PARTITION BY start_function ORDER BY d)
-)
+SELECT * FROM (
 SELECT coalesce(nullif(r.label, ''), r.run_id) AS run,
-       k.scope, coalesce(k.start_function, '') AS start_function, k.is_system,
+       k.scope, k.start_function, CASE WHEN k.scope = 'group' THEN k.is_system END AS is_system,
        k.waits, k.total_ns, k.p50_ns, k.p90_ns, k.p99_ns, k.max_ns
-FROM (
-    SELECT scope, start_function, is_system, max(n) AS waits, max(total) AS total_ns,
-           max(CASE WHEN rn = (50 * n + 99) / 100 THEN d END) AS p50_ns,
-           max(CASE WHEN rn = (90 * n + 99) / 100 THEN d END) AS p90_ns,
-           max(CASE WHEN rn = (99 * n + 99) / 100 THEN d END) AS p99_ns,
-           max(CASE WHEN rn = n THEN d END) AS max_ns
-    FROM ranked
-    WHERE rn IN ((50 * n + 99) / 100, (90 * n + 99) / 100, (99 * n + 99) / 100, n)
-    GROUP BY scope, start_function
-) k
+FROM sched_wait_stats k
 JOIN runs r ON r.run_id = :run_id
-ORDER BY k.scope = 'group', k.total_ns DESC, k.start_function;
+WHERE k.run_id = :run_id
+  AND (coalesce(:function, '') = '' OR (k.scope = 'group' AND k.start_function = :function))
+UNION ALL
+-- One group asked for: its waits are all the waits there are, so the 'all' row repeats its figures.
+SELECT coalesce(nullif(r.label, ''), r.run_id), 'all', '', NULL, k.waits, k.total_ns, k.p50_ns, k.p90_ns, k.p99_ns,
+       k.max_ns
+FROM sched_wait_stats k
+JOIN runs r ON r.run_id = :run_id
+WHERE k.run_id = :run_id AND coalesce(:function, '') <> '' AND k.scope = 'group' AND k.start_function = :function
+)
+ORDER BY scope = 'group', total_ns DESC, start_function;

@@ -82,7 +82,8 @@ public enum RunMetrics {
     }
 
     /// The plain totals, one row: duration, goroutines, exec, sched wait, syscall, network wait, GC cycles, GC STW,
-    /// mark assist.
+    /// mark assist. The goroutine times come from goroutine_group_totals (goroutine_states summed per group at
+    /// ingest: a few rows per run instead of millions).
     static let totalsSQL = """
         SELECT r.duration_ns,
                (SELECT count(*) FROM goroutines WHERE run_id = r.run_id),
@@ -91,11 +92,11 @@ public enum RunMetrics {
                (SELECT coalesce(sum(duration_ns), 0) FROM stw_pauses WHERE run_id = r.run_id AND reason LIKE 'GC %'),
                (SELECT coalesce(sum(duration_ns), 0) FROM ranges WHERE run_id = r.run_id AND name = 'GC mark assist')
         FROM runs r,
-             (SELECT sum(CASE WHEN state = 'running' THEN duration_ns END) AS exec_ns,
-                     sum(CASE WHEN state = 'runnable' THEN duration_ns END) AS sched_wait_ns,
-                     sum(CASE WHEN state IN ('syscall', 'syscall_blocked') THEN duration_ns END) AS syscall_ns,
-                     sum(CASE WHEN state = 'waiting' AND reason = 'network' THEN duration_ns END) AS network_ns
-              FROM goroutine_states WHERE run_id = ?1) s
+             (SELECT sum(CASE WHEN state = 'running' THEN total_ns END) AS exec_ns,
+                     sum(CASE WHEN state = 'runnable' THEN total_ns END) AS sched_wait_ns,
+                     sum(CASE WHEN state IN ('syscall', 'syscall_blocked') THEN total_ns END) AS syscall_ns,
+                     sum(CASE WHEN state = 'waiting' AND reason = 'network' THEN total_ns END) AS network_ns
+              FROM goroutine_group_totals WHERE run_id = ?1) s
         WHERE r.run_id = ?1
         """
 

@@ -28,6 +28,36 @@ public enum BlockCategory: String, Sendable, CaseIterable {
     }
 
     static func waitingCategory(reason: String, frames: [StackFrame]) -> BlockCategory {
+        // One definition of a lock wait, which every report uses (mutex-share, latency-breakdown, blocking-stacks):
+        // a 'sync' wait whose stack takes a lock. It wins over the outermost primitive below, so the lock that
+        // Cond.Wait or Once.Do takes again is mutex time, as scripts/gotools/mutexshare counts it.
+        if reason == "sync", let lock = lockCategory(frames) { return lock }
+        let category = primitiveOrReasonCategory(reason: reason, frames: frames)
+        // Mutex/RWMutex frames without a lock wait (another reason, or no lock frame): not lock time.
+        return category == .mutex || category == .rwmutex ? .other : category
+    }
+
+    /// The lock-wait rule: mutex or rwmutex when a frame takes a lock (sync.(*Mutex).Lock/lockSlow, Go 1.24+'s
+    /// internal/sync.(*Mutex).Lock/lockSlow, sync.(*RWMutex).Lock/RLock, sync.(*rlocker).Lock); rwmutex when any
+    /// frame belongs to sync.(*RWMutex) or is sync.(*rlocker).Lock (RWMutex.Lock takes an inner Mutex). nil for none.
+    /// Migration 0005 applies the same rule in SQL to runs ingested before it.
+    static func lockCategory(_ frames: [StackFrame]) -> BlockCategory? {
+        var lock = false
+        var rw = false
+        for frame in frames {
+            let f = frame.function
+            if lockFrames.contains(f) { lock = true }
+            if f.hasPrefix("sync.(*RWMutex).") || f == "sync.(*rlocker).Lock" { rw = true }
+        }
+        return lock ? (rw ? .rwmutex : .mutex) : nil
+    }
+
+    static let lockFrames: Set<String> = [
+        "sync.(*Mutex).Lock", "sync.(*Mutex).lockSlow", "internal/sync.(*Mutex).Lock", "internal/sync.(*Mutex).lockSlow",
+        "sync.(*RWMutex).Lock", "sync.(*RWMutex).RLock", "sync.(*rlocker).Lock",
+    ]
+
+    private static func primitiveOrReasonCategory(reason: String, frames: [StackFrame]) -> BlockCategory {
         switch reason {
         case "chan send": return .chanSend
         case "chan receive": return .chanRecv

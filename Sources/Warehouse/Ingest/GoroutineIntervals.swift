@@ -13,6 +13,8 @@ import GoTrace
 /// Go's quirks are kept and marked "Go quirk" below.
 final class GoroutineIntervals {
     private let writer: RunWriter
+    /// Sums every interval written, for the reports' tables (migration 0005).
+    private let summaries: GoroutineSummaries
     /// Trace clock at the run's origin (the first event).
     private(set) var origin: Int64?
     private var syncTs: Int64 = 0
@@ -36,6 +38,10 @@ final class GoroutineIntervals {
         var waiting: Open?
         var syscall: Open?
         var syscallBlockTime: Int64?
+        /// Its intervals summed so far (GoroutineSummaries).
+        var tally = GoroutineTally()
+        /// Go's lastRangeTime: ranges in progress on it, by name.
+        var openRanges: [(name: String, start: Int64)] = []
 
         init(goid: Int64, created: Int64) { row = RunWriter.GoroutineRow(goid: goid, createdNs: created) }
 
@@ -52,11 +58,20 @@ final class GoroutineIntervals {
     private var gs: [Int64: G] = [:]
     private var syscallingP: [Int64: Int64] = [:]  // P → goroutine in a syscall on it
     private var syscallingG: [Int64: Int64] = [:]  // goroutine → its P
+    /// Go's rangesP: a P range attributed to the goroutine it began on.
+    private struct RangeP: Hashable {
+        var proc: Int64
+        var name: String
+    }
+    private var rangesP: [RangeP: Int64] = [:]
     /// Category per warehouse stack id, with the reason it was computed for (a stack is nearly always
     /// blocked with one reason; a different one recomputes).
     private var categoryCache: [Int64: (reason: String, category: String)] = [:]
 
-    init(writer: RunWriter) { self.writer = writer }
+    init(writer: RunWriter) {
+        self.writer = writer
+        self.summaries = GoroutineSummaries(writer: writer)
+    }
 
     /// Nanoseconds since the origin.
     @inline(__always) private func rel(_ t: Time) -> Int64 { t.rawValue &- (origin ?? t.rawValue) }
@@ -105,9 +120,54 @@ final class GoroutineIntervals {
             default:
                 break
             }
+        case .rangeBegin, .rangeActive, .rangeEnd:
+            if let r = ev.range { range(ev, r, t) }
         default:
             break
         }
+    }
+
+    /// Go's Summarizer for ranges (RangeTime): a goroutine range counts whole for its goroutine; a P range
+    /// (e.g. a GC sweep) for the goroutine it began on, if it also ends on it.
+    private func range(_ ev: Event, _ r: GoTrace.Range, _ t: Int64) {
+        var g: G?
+        switch r.scope.kind {
+        case .goroutine:
+            g = gs[r.scope.rawID]
+        case .proc:
+            let key = RangeP(proc: r.scope.rawID, name: r.name)
+            if ev.kind == .rangeEnd {
+                if let goid = rangesP.removeValue(forKey: key), goid == ev.goroutine.rawValue { g = gs[goid] }
+            } else {
+                g = gs[ev.goroutine.rawValue]
+                if g != nil { rangesP[key] = ev.goroutine.rawValue }
+            }
+        default:
+            return
+        }
+        guard let g else { return }
+        let open = g.openRanges.firstIndex { $0.name == r.name }
+        switch ev.kind {
+        case .rangeActive:
+            if let open {
+                g.tally.addRange(r.name, syncTs &- g.openRanges[open].start)
+                g.openRanges[open].start = syncTs
+            } else {
+                g.openRanges.append((r.name, syncTs))
+            }
+        case .rangeBegin:
+            if let open { g.openRanges[open].start = t } else { g.openRanges.append((r.name, t)) }
+        default:
+            guard let open else { return }
+            g.tally.addRange(r.name, t &- g.openRanges[open].start)
+            g.openRanges.remove(at: open)
+        }
+    }
+
+    /// Go's snapshotStat for ranges: those still open count until `t`.
+    private func closeRanges(_ g: G, at t: Int64) {
+        for open in g.openRanges { g.tally.addRange(open.name, t &- open.start) }
+        g.openRanges = []
     }
 
     private func goroutineTransition(_ ev: Event, _ st: StateTransition, _ t: Int64) throws {
@@ -123,20 +183,21 @@ final class GoroutineIntervals {
         switch GoState(rawValue: old) {
         case .undetermined:
             // Named for the first time: created at the last sync, and the time since then counts as `new`.
-            // (Go quirk: an existing summary for this id would be replaced; its rows here are kept.)
+            // (Go quirk: an existing summary for this id would be replaced; its rows here are kept, and so are
+            // their sums.)
             g = G(goid: id, created: syncTs)
+            if let replaced = gs[id] { g.tally.absorb(replaced.tally) }
             gs[id] = g
             if new == GoState.syscall.rawValue && procID == nil {
                 // No P since the sync: syscall block time up to now; from now on plain syscall time
                 // (Go quirk: the "transition in" below counts the rest as SyscallTime even without a P).
-                try writer.insertGoroutineState(
-                    goid: id, state: .syscallBlocked, reason: "", category: BlockCategory.syscall.rawValue,
-                    startNs: syncTs, endNs: t, stackID: nil, procID: nil, threadID: threadID)
+                try write(
+                    g, .syscallBlocked, reason: "", category: BlockCategory.syscall.rawValue, start: syncTs, end: t,
+                    stackID: nil, procID: nil, threadID: threadID)
             } else if new == GoState.waiting.rawValue && st.reason == "forever" {
-                try writer.insertGoroutineState(
-                    goid: id, state: .waiting, reason: st.reason,
-                    category: try category(.waiting, st.reason, st.stack), startNs: syncTs, endNs: t,
-                    stackID: try stackID(st.stack), procID: procID, threadID: threadID)
+                try write(
+                    g, .waiting, reason: st.reason, category: try category(.waiting, st.reason, st.stack),
+                    start: syncTs, end: t, stackID: try stackID(st.stack), procID: procID, threadID: threadID)
             }
         case .notExist:
             g = G(goid: id, created: t)
@@ -167,6 +228,7 @@ final class GoroutineIntervals {
             if let root {
                 g.row.startFunction = root.function
                 g.row.startPC = Int64(bitPattern: root.pc)
+                if !root.function.isEmpty { summaries.named(&g.tally, root.function) }
             }
         }
 
@@ -210,11 +272,10 @@ final class GoroutineIntervals {
 
     /// Go's "transition out" of running, waiting, runnable or syscall: the interval ends at `t`.
     private func closeOut(_ g: G, old: UInt8, ev: Event, t: Int64) throws {
-        let goid = g.row.goid
         switch GoState(rawValue: old) {
         case .running:
             if let open = g.running {
-                try emit(goid, .running, open, end: t)
+                try emit(g, .running, open, end: t)
                 g.running = nil
             }
         case .waiting:
@@ -223,43 +284,57 @@ final class GoroutineIntervals {
                 // any goroutine (G=-1) may still carry a stack (e.g. runtime.goexit1 under testing/synctest),
                 // which Go's sched profile counts under: kept, with no waker goroutine.
                 let waker = ev.goroutine.rawValue
-                try writer.insertGoroutineState(
-                    goid: goid, state: .waiting, reason: open.reason, category: open.category, startNs: open.start,
-                    endNs: t, stackID: open.stackID, procID: open.procID, threadID: open.threadID,
+                try write(
+                    g, .waiting, reason: open.reason, category: open.category, start: open.start, end: t,
+                    stackID: open.stackID, procID: open.procID, threadID: open.threadID,
                     wakerGoid: waker >= 0 ? waker : nil, wakerStackID: try stackID(ev.stack))
                 g.waiting = nil
             }
         case .runnable:
             if let open = g.runnable {
-                try emit(goid, .runnable, open, end: t)
+                try emit(g, .runnable, open, end: t)
                 g.runnable = nil
             }
         case .syscall:
             if let open = g.syscall {
                 if let blocked = g.syscallBlockTime {
-                    try emit(goid, .syscall, open, end: blocked)
+                    try emit(g, .syscall, open, end: blocked)
                     var rest = open
                     rest.start = blocked
-                    try emit(goid, .syscallBlocked, rest, end: t)
+                    try emit(g, .syscallBlocked, rest, end: t)
                 } else {
-                    try emit(goid, .syscall, open, end: t)
+                    try emit(g, .syscall, open, end: t)
                 }
                 g.syscall = nil
                 g.syscallBlockTime = nil
                 // Go quirk: deletes syscallingP at the P recorded for this goroutine, even if that P has
                 // since been taken by another goroutine's syscall.
-                if let p = syscallingG[goid] { syscallingP[p] = nil }
-                syscallingG[goid] = nil
+                if let p = syscallingG[g.row.goid] { syscallingP[p] = nil }
+                syscallingG[g.row.goid] = nil
             }
         default:
             break
         }
     }
 
-    private func emit(_ goid: Int64, _ state: GoroutineStateName, _ open: Open, end: Int64) throws {
+    private func emit(_ g: G, _ state: GoroutineStateName, _ open: Open, end: Int64) throws {
+        try write(
+            g, state, reason: open.reason, category: open.category, start: open.start, end: end, stackID: open.stackID,
+            procID: open.procID, threadID: open.threadID)
+    }
+
+    /// Every goroutine_states row goes through here, so the summaries sum exactly the rows written.
+    @inline(__always)
+    private func write(
+        _ g: G, _ state: GoroutineStateName, reason: String, category: String, start: Int64, end: Int64,
+        stackID: Int64?, procID: Int64?, threadID: Int64?, wakerGoid: Int64? = nil, wakerStackID: Int64? = nil
+    ) throws {
         try writer.insertGoroutineState(
-            goid: goid, state: state, reason: open.reason, category: open.category, startNs: open.start, endNs: end,
-            stackID: open.stackID, procID: open.procID, threadID: open.threadID)
+            goid: g.row.goid, state: state, reason: reason, category: category, startNs: start, endNs: end,
+            stackID: stackID, procID: procID, threadID: threadID, wakerGoid: wakerGoid, wakerStackID: wakerStackID)
+        summaries.record(
+            &g.tally, name: g.row.startFunction, state, reason: reason, category: category, ns: end &- start,
+            stackID: stackID)
     }
 
     private func category(_ state: GoroutineStateName, _ reason: String, _ stack: Stack) throws -> String {
@@ -278,9 +353,11 @@ final class GoroutineIntervals {
     /// starts a fresh one here and rewrites the row.)
     private func finalize(_ g: G, at t: Int64) throws {
         g.row.endedNs = t
-        // Everything was closed by the transition out; Go's snapshot adds nothing more here.
+        // Everything was closed by the transition out; Go's snapshot adds only the open ranges.
+        closeRanges(g, at: t)
         g.clear()
-        try writer.insertGoroutine(g.row)
+        let written = try writer.insertGoroutine(g.row)
+        try summaries.finish(g.row, &g.tally, endNs: t, written: written)
         gs[g.row.goid] = nil
     }
 
@@ -289,31 +366,30 @@ final class GoroutineIntervals {
         for goid in gs.keys.sorted() {
             guard let g = gs[goid] else { continue }
             let end = lastTs
-            if let open = g.running { try emit(goid, .running, open, end: end) }
-            if let open = g.runnable { try emit(goid, .runnable, open, end: end) }
-            if let open = g.waiting {
-                try writer.insertGoroutineState(
-                    goid: goid, state: .waiting, reason: open.reason, category: open.category, startNs: open.start,
-                    endNs: end, stackID: open.stackID, procID: open.procID, threadID: open.threadID)
-            }
+            if let open = g.running { try emit(g, .running, open, end: end) }
+            if let open = g.runnable { try emit(g, .runnable, open, end: end) }
+            if let open = g.waiting { try emit(g, .waiting, open, end: end) }
             if let open = g.syscall {
                 // Go quirk (snapshotStat): an open syscall counts whole as SyscallTime even after its P was
                 // taken, and the blocked part counts again as SchedWaitTime. Kept so that the totals match Go:
                 // the syscall row spans to the end, and a runnable row (overlapping it, with this reason)
                 // carries the sched-wait part.
-                try emit(goid, .syscall, open, end: end)
+                try emit(g, .syscall, open, end: end)
                 if let blocked = g.syscallBlockTime {
                     var wait = open
                     wait.start = blocked
                     wait.reason = GoroutineIntervals.openBlockedSyscallReason
                     wait.category = BlockCategory.syscall.rawValue
-                    try emit(goid, .runnable, wait, end: end)
+                    try emit(g, .runnable, wait, end: end)
                 }
             }
+            closeRanges(g, at: end)
             g.clear()
-            try writer.insertGoroutine(g.row)
+            let written = try writer.insertGoroutine(g.row)
+            try summaries.finish(g.row, &g.tally, endNs: end, written: written)
         }
         gs.removeAll()
+        try summaries.finishRun()
     }
 
     /// The reason of the runnable row that Go's quirk adds for a syscall still blocked at the end.

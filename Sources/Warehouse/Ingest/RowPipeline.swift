@@ -8,6 +8,9 @@ enum IngestTable: Int, CaseIterable {
     case ingestIssues
     case labels
     case blockingProfile
+    // Migration 0005: the goroutine summaries (GoroutineSummaries.swift).
+    case goroutineSummaries, goroutineStateTotals, goroutineGroupTotals, goroutineRangeTotals, schedWaitHistogram
+    case lockWaitsByStack, goroutineGroups, schedWaitStats
 
     var name: String {
         switch self {
@@ -32,6 +35,14 @@ enum IngestTable: Int, CaseIterable {
         case .ingestIssues: "ingest_issues"
         case .labels: "labels"
         case .blockingProfile: "blocking_profile"
+        case .goroutineSummaries: "goroutine_summaries"
+        case .goroutineStateTotals: "goroutine_state_totals"
+        case .goroutineGroupTotals: "goroutine_group_totals"
+        case .goroutineRangeTotals: "goroutine_range_totals"
+        case .schedWaitHistogram: "sched_wait_histogram"
+        case .lockWaitsByStack: "lock_waits_by_stack"
+        case .goroutineGroups: "goroutine_groups"
+        case .schedWaitStats: "sched_wait_stats"
         }
     }
 
@@ -67,6 +78,20 @@ enum IngestTable: Int, CaseIterable {
         case .ingestIssues: ["severity", "byte_offset", "generation", "ts_ns", "message"]
         case .labels: ["ts_ns", "goid", "label"]
         case .blockingProfile: ["kind", "category", "stack_id", "count", "total_ns", "blocked_ns"]
+        case .goroutineSummaries:
+            ["goid", "start_function", "is_system", "total_ns", "exec_ns", "sched_wait_ns", "block_ns", "syscall_ns",
+             "syscall_block_ns", "unknown_ns"]
+        case .goroutineStateTotals: ["goid", "state", "reason", "category", "intervals", "total_ns"]
+        case .goroutineGroupTotals:
+            ["start_function", "is_system", "state", "reason", "category", "intervals", "total_ns"]
+        case .goroutineRangeTotals: ["goid", "name", "total_ns"]
+        case .schedWaitHistogram: ["start_function", "duration_ns", "waits"]
+        case .lockWaitsByStack: ["start_function", "stack_id", "category", "intervals", "total_ns"]
+        case .goroutineGroups:
+            ["start_function", "is_system", "goroutines", "total_ns", "exec_ns", "sched_wait_ns", "block_ns", "syscall_ns",
+             "syscall_block_ns", "unknown_ns", "range_ns", "total_p50_ns", "total_p99_ns"]
+        case .schedWaitStats:
+            ["scope", "start_function", "is_system", "waits", "total_ns", "p50_ns", "p90_ns", "p99_ns", "max_ns"]
         }
     }
 }

@@ -281,7 +281,7 @@ public final class RunWriter {
 
     /// Queues a row for the writer thread.
     @inline(__always)
-    fileprivate func queue(_ table: IngestTable, _ row: RowValues) throws {
+    func queue(_ table: IngestTable, _ row: RowValues) throws {
         batch.append(table, row)
         rowCount += 1
         if batch.rows >= RowPipeline.rowsPerBatch { try flush() }
@@ -297,7 +297,7 @@ public final class RunWriter {
 
     /// An interned text column (SQLITE_STATIC on the writer thread), or a copy when the table is full.
     @inline(__always)
-    private func text(_ value: String, into row: inout RowValues) {
+    func text(_ value: String, into row: inout RowValues) {
         if let id = pipeline.texts.id(value) { row.text(id: id) } else { row.value(.text(value)) }
     }
 
@@ -306,7 +306,7 @@ public final class RunWriter {
     /// two words), costs less than hashing the string for `text` on every row. Past `recentCapacity`
     /// distinct values, the rest go through `text`.
     @inline(__always)
-    private func frequentText(_ value: String, into row: inout RowValues) {
+    func frequentText(_ value: String, into row: inout RowValues) {
         for entry in recentTexts where entry.text == value {
             row.text(id: entry.id)
             return
@@ -471,13 +471,14 @@ public final class RunWriter {
     }
 
     /// Writes a goroutine's row. A goid written before (a goroutine that reappears after its end, which a
-    /// valid trace never has) is recorded as an ingest issue instead.
-    public func insertGoroutine(_ row: GoroutineRow) throws {
+    /// valid trace never has) is recorded as an ingest issue instead, and false returned.
+    @discardableResult
+    public func insertGoroutine(_ row: GoroutineRow) throws -> Bool {
         guard markWritten(row.goid) else {
             try insertIssue(
                 severity: .warning, message: "goroutine \(row.goid) reappeared after its end; its first row is kept",
                 tsNs: row.createdNs)
-            return
+            return false
         }
         goroutineCount += 1
         var r = RowValues()
@@ -491,6 +492,7 @@ public final class RunWriter {
         r.int(row.endedNs)
         r.int(row.createStackID)
         try queue(.goroutines, r)
+        return true
     }
 
     /// Queues a goroutine_states row: a goroutine_intervals row, and the run's goroutine_interval_kinds row

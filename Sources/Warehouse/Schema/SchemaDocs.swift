@@ -7,6 +7,7 @@
 ///   SELECT expr AS column, -- doc: what the column holds.
 ///   ALTER TABLE name ADD COLUMN column TYPE; -- doc: what the column holds.   (in later migrations)
 ///   DROP TABLE name; / DROP VIEW name;   (a later migration replaces it: its docs go, a new CREATE brings new ones)
+///   -- doc-update: table.column: TEXT   (a later migration changes what a column means: its doc becomes TEXT)
 public struct TableDoc: Sendable, Equatable {
     public enum Kind: String, Sendable { case table, view }
     public let name: String
@@ -23,6 +24,7 @@ public struct TableDoc: Sendable, Equatable {
 
 public enum SchemaDocs {
     static let marker = "-- doc:"
+    static let updateMarker = "-- doc-update:"
 
     /// Docs of every table and view created by the embedded migrations, in creation order.
     public static let all: [TableDoc] = parse(WarehouseSchema.migrations.map(\.definitions))
@@ -33,6 +35,19 @@ public enum SchemaDocs {
         for source in sources {
             var current: Int?
             for rawLine in source.split(separator: "\n", omittingEmptySubsequences: false) {
+                let trimmed = rawLine.trimmingCharacters(in: " \t\r")
+                if trimmed.hasPrefix(updateMarker) {
+                    // table.column: TEXT
+                    let rest = trimmed.dropFirst(updateMarker.count).trimmingCharacters(in: " \t")
+                    if let colon = rest.firstIndex(of: ":"), let dot = rest[..<colon].firstIndex(of: "."),
+                        let i = indexByName[String(rest[..<dot])]
+                    {
+                        let column = String(rest[rest.index(after: dot)..<colon])
+                        let text = String(rest[rest.index(after: colon)...].trimmingCharacters(in: " \t"))
+                        if let c = docs[i].columns.firstIndex(where: { $0.name == column }) { docs[i].columns[c].doc = text }
+                    }
+                    continue
+                }
                 let (code, doc) = split(rawLine)
                 let words = code.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "(" }).map {
                     $0.uppercased()
