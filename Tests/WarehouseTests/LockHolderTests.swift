@@ -85,8 +85,8 @@ struct LockHolderTests {
     }
 
     @Test func everyFixtureIsThere() {
-        // 7 toolchains x 15 scenarios are committed (Tests/Fixtures/README.md); more may come.
-        #expect(Self.traces.count >= 105, "only \(Self.traces.count) fixture traces")
+        // 7 toolchains x 15 scenarios (Tests/Fixtures/README.md), and chain for 3 of them; more may come.
+        #expect(Self.traces.count >= 108, "only \(Self.traces.count) fixture traces")
     }
 
     /// Every row equal to Go's, in the same order: sites, waits, wait_ns and holder stack exactly, share to 1e-9
@@ -112,6 +112,19 @@ struct LockHolderTests {
             return m
         }
         #expect(mismatches.isEmpty, "\(trace): \(mismatches)")
+    }
+
+    /// A lock wait with no waker is a row, not dropped: the chain scenario's chainStuck still waits for a lock
+    /// main holds when tracing stops.
+    @Test(arguments: ["go1.21", "go1.22", "go1.27"])
+    func holderUnknownIsKept(version: String) throws {
+        let trace = packageRoot.appendingPathComponent("Tests/Fixtures/traces/\(version)/chain.trace").path
+        let rows = try Self.report("lock-holders", trace)
+        let sites = rows.map { "\(Self.text($0["lock_site"]) ?? "") / \(Self.text($0["holder_site"]) ?? "")" }
+        #expect(sites.count == 2, "\(sites)")
+        #expect(sites.first?.hasPrefix("main.chainFeeder:") == true && sites.first?.contains("/ main.chainHolder:") == true, "\(sites)")
+        #expect(sites.last?.hasPrefix("main.chainStuck:") == true && sites.last?.hasSuffix("/ (holder unknown)") == true, "\(sites)")
+        #expect(Self.text(rows.last?["holder_stack"]) == "")
     }
 
     /// The known shape of the mutex scenario: 8 goroutines take one lock in main.mutexScenario.func1, so every
