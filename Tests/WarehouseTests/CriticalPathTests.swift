@@ -116,4 +116,80 @@ import Testing
         let sleep = rows.filter { $0.category == "sleep" }.map(\.duration).reduce(0, +)
         #expect(sleep * 10 > (tasks[0].2 - tasks[0].1) * 9, "\(trace): sleep \(sleep)")
     }
+
+    /// critical-path-summary, per task type of every fixture with tasks: the cause rows sum to the type's task
+    /// durations (the paths tile every task), each cause is the sum of that cause over the critical-path rows of
+    /// the type's tasks (the same walk), and the p50/p99 rows are the tasks report's p50/p99 (nearest rank; the
+    /// tasks report is checked against Go's Summarizer).
+    @Test(arguments: LockHolderTests.traces.filter { $0.hasSuffix("/annotation.trace") || $0.hasSuffix("/chain.trace") })
+    func summaryAddsUpThePaths(trace: String) throws {
+        let (path, runs) = try LockHolderTests.warehouse.get()
+        let db = try WarehouseStore.openForReading(path)
+        let run = try #require(runs[trace])
+        let types = try db.rows(
+            "SELECT DISTINCT name FROM tasks WHERE run_id = ? AND start_ns IS NOT NULL AND end_ns IS NOT NULL ORDER BY name",
+            [.integer(run)]
+        ).compactMap { LockHolderTests.text($0[0]) }
+        #expect(!types.isEmpty)
+        let tasksReport = try LockHolderTests.report("tasks", trace)
+        for name in types {
+            let rows = try LockHolderTests.report("critical-path-summary", trace, ["name": name, "top": "0"])
+            let tasks = try db.rows(
+                "SELECT task_id, end_ns - start_ns FROM tasks WHERE run_id = ? AND name = ? AND start_ns IS NOT NULL AND end_ns IS NOT NULL",
+                [.integer(run), .text(name)])
+            let total = tasks.compactMap { LockHolderTests.integer($0[1]) }.reduce(0, +)
+            let causes = rows.filter { LockHolderTests.text($0["kind"]) == "cause" }
+            #expect(causes.compactMap { LockHolderTests.integer($0["ns"]) }.reduce(0, +) == total, "\(trace) \(name)")
+            func key(_ row: [String: DatabaseValue], _ columns: [String]) -> String {
+                columns.map { LockHolderTests.text(row[$0]) ?? "" }.joined(separator: "|")
+            }
+            var expected: [String: Int64] = [:]
+            for task in tasks {
+                let id = try #require(LockHolderTests.integer(task[0]))
+                for row in try LockHolderTests.report("critical-path", trace, ["task_id": String(id)]) {
+                    expected[key(row, ["state", "category", "reason", "start_function", "user_frame"]), default: 0] +=
+                        LockHolderTests.integer(row["duration_ns"]) ?? 0
+                }
+            }
+            var got: [String: Int64] = [:]
+            for row in causes {
+                got[key(row, ["state", "category", "reason", "start_function", "user_frame"])] = LockHolderTests.integer(row["ns"])
+            }
+            #expect(got == expected, "\(trace) \(name)")
+            let type = tasksReport.first { LockHolderTests.text($0["kind"]) == "type" && LockHolderTests.text($0["name"]) == name }
+            for p in ["p50", "p99"] {
+                let row = rows.first { LockHolderTests.text($0["kind"]) == p }
+                #expect(LockHolderTests.integer(row?["duration_ns"]) == LockHolderTests.integer(type?["\(p)_ns"]), "\(trace) \(name) \(p)")
+            }
+        }
+        // Regions: the same, over the instances of a region name.
+        if trace.hasSuffix("/annotation.trace") {
+            let rows = try LockHolderTests.report("critical-path-summary", trace, ["region": "step", "top": "0"])
+            let total = try db.rows(
+                "SELECT sum(end_ns - start_ns) FROM regions WHERE run_id = ? AND name = 'step' AND start_ns IS NOT NULL AND end_ns IS NOT NULL",
+                [.integer(run)]
+            ).first.flatMap { LockHolderTests.integer($0[0]) }
+            let causes = rows.filter { LockHolderTests.text($0["kind"]) == "cause" }
+            #expect(causes.compactMap { LockHolderTests.integer($0["ns"]) }.reduce(0, +) == total, "\(trace) regions")
+        }
+    }
+
+    /// compare --report critical-path-summary across two builds: the cause rows pair on their text columns, the
+    /// p50/p99 rows on their kind.
+    @Test func summaryCompares() throws {
+        let (path, runs) = try LockHolderTests.warehouse.get()
+        let db = try WarehouseStore.openForReading(path)
+        let trace = { (v: String) in packageRoot.appendingPathComponent("Tests/Fixtures/traces/\(v)/annotation.trace").path }
+        let base = try #require(runs[trace("go1.26")]), head = try #require(runs[trace("go1.27")])
+        let report = try ReportCatalog.find("critical-path-summary", db: db, queriesDirectory: nil)
+        let (columns, rows) = try RunComparison.report(report, base: [base], head: [head], parameters: ["name": "worker-0"], on: db)
+        let table = rows.map { Dictionary(uniqueKeysWithValues: zip(columns, $0)) }
+        for p in ["p50", "p99"] {
+            let row = try #require(table.first { LockHolderTests.text($0["kind"]) == p })
+            #expect(LockHolderTests.integer(row["duration_ns_base"]) != nil && LockHolderTests.integer(row["duration_ns_head"]) != nil, "\(row)")
+        }
+        // The sleep in the worker's region is the largest cause on both sides, in one row.
+        let sleep = table.filter { LockHolderTests.text($0["kind"]) == "cause" && LockHolderTests.text($0["category"]) == "sleep" }
+        #expect(sleep.count == 1 && LockHolderTests.integer(sleep[0]["ns_base"]) != nil && LockHolderTests.integer(sleep[0]["ns_head"]) != nil, "\(sleep)")
+    }
 }

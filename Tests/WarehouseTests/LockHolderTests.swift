@@ -141,4 +141,24 @@ struct LockHolderTests {
         let limited = try Self.report("lock-holders", trace, ["top": "1"])
         #expect(limited.count == 1)
     }
+
+    /// compare --report lock-holders across two builds (Go 1.26 and 1.27 runs of the mutex scenario, whose holder
+    /// stacks read the same): one paired row, each side Go's numbers.
+    @Test func comparesAcrossBuilds() throws {
+        let (path, runs) = try Self.warehouse.get()
+        let db = try WarehouseStore.openForReading(path)
+        let trace = { (v: String) in packageRoot.appendingPathComponent("Tests/Fixtures/traces/\(v)/mutex.trace").path }
+        let base = try #require(runs[trace("go1.26")]), head = try #require(runs[trace("go1.27")])
+        let report = try ReportCatalog.find("lock-holders", db: db, queriesDirectory: nil)
+        let (columns, rows) = try RunComparison.report(report, base: [base], head: [head], parameters: [:], on: db)
+        try #require(rows.count == 1, "\(rows)")
+        let row = Dictionary(uniqueKeysWithValues: zip(columns, rows[0]))
+        let goBase = try GoSummary.decode(GoOutput.self, running: Self.oracle, on: trace("go1.26")).Rows
+        let goHead = try GoSummary.decode(GoOutput.self, running: Self.oracle, on: trace("go1.27")).Rows
+        try #require(goBase.count == 1 && goHead.count == 1)
+        #expect(Self.integer(row["waits_base"]) == goBase[0].Waits && Self.integer(row["waits_head"]) == goHead[0].Waits, "\(row)")
+        #expect(Self.integer(row["wait_ns_base"]) == goBase[0].WaitNs && Self.integer(row["wait_ns_head"]) == goHead[0].WaitNs, "\(row)")
+        // One row per run: compare pairs them whole (no key), so the sites are columns of each side too.
+        #expect(Self.text(row["holder_site_head"]) == goHead[0].HolderSite && Self.text(row["lock_site_base"]) == goBase[0].LockSite, "\(row)")
+    }
 }
