@@ -193,3 +193,62 @@ import Testing
         #expect(sleep.count == 1 && LockHolderTests.integer(sleep[0]["ns_base"]) != nil && LockHolderTests.integer(sleep[0]["ns_head"]) != nil, "\(sleep)")
     }
 }
+
+/// Issue 14's independent oracle for critical-path: scripts/gotools/criticalpath builds the goroutines'
+/// intervals from Go's own events (internal/trace) and walks every complete task by the same rules; each task's
+/// path must equal ours, segment by segment.
+@Suite(.enabled(if: goIsAvailable || TestSupport.isCI, "Go not found at \(goBinary); skipped locally, fails in CI (CI=true)"))
+struct CriticalPathOracleTests {
+    static let oracle = GoSummary.tool("criticalpath")
+
+    struct GoSegment: Decodable, Equatable, CustomStringConvertible {
+        var Goid: Int64
+        var State: String
+        var Reason: String
+        var Start: Int64
+        var End: Int64
+        var description: String { "g\(Goid) \(State)(\(Reason)) \(Start)-\(End)" }
+    }
+    struct GoTask: Decodable { var ID: Int64; var Start: Int64; var End: Int64; var Segments: [GoSegment] }
+    struct GoOutput: Decodable { var Tasks: [GoTask] }
+
+    /// The oracle keeps a syscall whose P was taken as one interval; the warehouse splits it (syscall,
+    /// syscall_blocked). Equal neighbours are merged on both sides.
+    static func normalized(_ segments: [GoSegment]) -> [GoSegment] {
+        var out: [GoSegment] = []
+        for var s in segments {
+            if s.State == "syscall_blocked" { s.State = "syscall" }
+            if let last = out.last, last.Goid == s.Goid, last.State == s.State, last.Reason == s.Reason, last.End == s.Start {
+                out[out.count - 1].End = s.End
+            } else {
+                out.append(s)
+            }
+        }
+        return out
+    }
+
+    @Test(arguments: LockHolderTests.traces.filter { $0.hasSuffix("/annotation.trace") || $0.hasSuffix("/chain.trace") })
+    func agreesWithGo(trace: String) throws {
+        let ourTasks = try CriticalPathTests.tasks(trace).filter { $0.2 > $0.1 }
+        var ours: [Int64: [GoSegment]] = [:]
+        for (id, _, _) in ourTasks {
+            ours[id] = Self.normalized(try LockHolderTests.report("critical-path", trace, ["task_id": String(id)]).map { row in
+                GoSegment(
+                    Goid: LockHolderTests.integer(row["goid"]) ?? -1, State: LockHolderTests.text(row["state"]) ?? "",
+                    Reason: LockHolderTests.text(row["reason"]) ?? "", Start: LockHolderTests.integer(row["start_ns"]) ?? -1,
+                    End: LockHolderTests.integer(row["end_ns"]) ?? -1)
+            })
+        }
+        #expect(!ours.isEmpty, "\(trace): no tasks")
+        let mismatches = try GoSummary.mismatches(trace, oracle: { try GoSummary.decode(GoOutput.self, running: Self.oracle, on: $0) }) { go in
+            var m: [String] = []
+            if Set(go.Tasks.map(\.ID)) != Set(ours.keys) { m.append("tasks \(go.Tasks.map(\.ID)) vs ours \(ours.keys.sorted())") }
+            for task in go.Tasks {
+                let theirs = Self.normalized(task.Segments)
+                if ours[task.ID] != theirs { m.append("task \(task.ID): \(ours[task.ID] ?? []) vs Go \(theirs)") }
+            }
+            return m
+        }
+        #expect(mismatches.isEmpty, "\(trace): \(mismatches)")
+    }
+}
