@@ -78,12 +78,12 @@ walk (item, n, goid, t, lo, ret, seg_goid, seg_start, seg_end, seg_rowid, seg_st
     LEFT JOIN goroutine_states i ON i.rowid = (
         SELECT s.rowid FROM goroutine_states s
         WHERE s.run_id = :run_id AND s.goid = w.goid AND s.start_ns < w.t AND s.end_ns >= w.t
-        ORDER BY s.start_ns DESC, s.end_ns DESC LIMIT 1)
+        ORDER BY s.start_ns DESC, s.rowid DESC LIMIT 1)
     -- No interval covers t: the one before (a gap), if any.
     LEFT JOIN goroutine_states p ON i.rowid IS NULL AND p.rowid = (
         SELECT s.rowid FROM goroutine_states s
         WHERE s.run_id = :run_id AND s.goid = w.goid AND s.start_ns < w.t
-        ORDER BY s.start_ns DESC, s.end_ns DESC LIMIT 1)
+        ORDER BY s.start_ns DESC, s.rowid DESC LIMIT 1)
     LEFT JOIN goroutines g ON g.run_id = :run_id AND g.goid = w.goid
     WHERE NOT (w.t <= w.lo AND w.ret = '') AND w.n < 1000000
 ),

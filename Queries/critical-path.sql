@@ -19,7 +19,8 @@
 -- doc: Go's quirks, as goroutine_states records them: a wake-up is the state transition's event, whatever P it
 -- doc: was recorded on, so the waker is the goroutine of that event; a goroutine woken while already runnable
 -- doc: has no waiting interval then, so there is nothing to follow; a syscall still open at the end of the trace
--- doc: overlaps its runnable part, and the walk takes the interval that began last.
+-- doc: overlaps its runnable part, and the walk takes the interval that began last (of equal starts, the one
+-- doc: that closed last). Each step is one index probe, so the cost follows the path's length, not the run's.
 -- doc: Columns: seq, goid, start_function (goroutines.start_function), state, reason, category, start_ns, end_ns,
 -- doc: duration_ns, user_frame (innermost frame outside the standard library of the interval's stack: where it
 -- doc: blocked, entered the syscall or was preempted; '' for running) and stack ('function:line' innermost first,
@@ -84,12 +85,12 @@ walk (n, goid, t, lo, ret, seg_goid, seg_start, seg_end, seg_rowid, seg_state) A
     LEFT JOIN goroutine_states i ON i.rowid = (
         SELECT s.rowid FROM goroutine_states s
         WHERE s.run_id = :run_id AND s.goid = w.goid AND s.start_ns < w.t AND s.end_ns >= w.t
-        ORDER BY s.start_ns DESC, s.end_ns DESC LIMIT 1)
+        ORDER BY s.start_ns DESC, s.rowid DESC LIMIT 1)
     -- No interval covers t: the one before (a gap), if any.
     LEFT JOIN goroutine_states p ON i.rowid IS NULL AND p.rowid = (
         SELECT s.rowid FROM goroutine_states s
         WHERE s.run_id = :run_id AND s.goid = w.goid AND s.start_ns < w.t
-        ORDER BY s.start_ns DESC, s.end_ns DESC LIMIT 1)
+        ORDER BY s.start_ns DESC, s.rowid DESC LIMIT 1)
     LEFT JOIN goroutines g ON g.run_id = :run_id AND g.goid = w.goid
     WHERE NOT (w.t <= w.lo AND w.ret = '') AND w.n < 1000000
 ),

@@ -7,7 +7,7 @@
 //
 // The walk (the report's, see Queries/critical-path.sql): back from the task's end on the goroutine that ended
 // it (the TaskEnd event's goroutine), never below the task's start:
-//   - the interval covering the moment just before t (the one that began last, then ended last) is on the path,
+//   - the interval covering the moment just before t (the one that began last, then closed last) is on the path,
 //     clipped to the lower bound, unless it is a wait that ended at t by an event on another goroutine (the
 //     waker, ev.Goroutine() of the event that took it out of Waiting): then the walk goes on the waker from t
 //     back to the wait's start (clipped), and returns to the waiter there;
@@ -213,7 +213,8 @@ func main() {
 	}
 }
 
-// latest returns the interval of g with start < t (and end >= t when covering) that began last, then ended last.
+// latest returns the interval of g with start < t (and end >= t when covering) that began last; of equal starts,
+// the one that closed last (g.intervals is in closing order, as the warehouse's rows are).
 func latest(g *goroutine, t int64, covering bool) *interval {
 	var best *interval
 	for i := range g.intervals {
@@ -221,7 +222,7 @@ func latest(g *goroutine, t int64, covering bool) *interval {
 		if iv.start >= t || (covering && iv.end < t) {
 			continue
 		}
-		if best == nil || iv.start > best.start || (iv.start == best.start && iv.end > best.end) {
+		if best == nil || iv.start >= best.start { // ties: the later one in closing order
 			best = iv
 		}
 	}
