@@ -50,6 +50,7 @@ var scenarios = map[string]scenario{
 	"cpuprofile": {"CPU profiling (pprof.StartCPUProfile) while tracing: CPU samples in the trace", cpuprofileScenario},
 	"restart":    {"tracing started and stopped twice in one process; this file holds the second session", restartScenario},
 	"gomaxprocs": {"GOMAXPROCS changed 4 -> 1 -> 3 while tracing (stop-the-world, procs created/destroyed)", gomaxprocsScenario},
+	"chain":      {"a known wait chain: a task's goroutine waits on a channel fed by a second that waits on a mutex held by a third that sleeps; and a lock wait still open when tracing stops", chainScenario},
 	"busy":       {"benchmark load: mixed mutex/channel/GC/TCP work for -duration or -rounds (not a committed fixture)", busyScenario},
 	"service":    {"benchmark load: a request/response server on loopback TCP, a goroutine, a task and regions per request, for -duration or -rounds (not a committed fixture)", serviceScenario},
 	"pool":       {"benchmark load: a worker pool, 32 long-lived goroutines fed through one channel and one mutex, for -duration or -rounds (not a committed fixture)", poolScenario},
@@ -542,6 +543,59 @@ func annotationScenario() {
 	trace.Log(ctx, "phase", "end")
 	root.End()
 	trace.StartRegion(context.Background(), "unfinished") // not ended: still active when tracing stops
+}
+
+// chainScenario gives critical-path and lock-holders a shape known in advance. The task "chain" runs on
+// chainWaiter, which waits on a channel fed by chainFeeder, which waits on a mutex that chainHolder holds while it
+// sleeps (a wake-up by the timer, from no goroutine). Walked back from the task's end: chainWaiter runs, the
+// channel wait is chainFeeder's (which ran after the lock came free), the lock wait is chainHolder's (which ran
+// after its sleep), and before that the sleep itself, back to when chainWaiter began to wait; then chainWaiter
+// from the task's start. Last, chainStuck waits on a lock that main still holds when tracing stops: a lock wait
+// with no waker.
+func chainScenario() {
+	var mu sync.Mutex
+	ch := make(chan int)
+	held := make(chan bool)
+	done := make(chan bool)
+	go chainHolder(&mu, held)
+	<-held // chainHolder has the lock before the others start
+	go chainFeeder(&mu, ch)
+	go chainWaiter(ch, done)
+	<-done
+	var stuck sync.Mutex
+	stuck.Lock()
+	go chainStuck(&stuck)
+	time.Sleep(5 * time.Millisecond) // chainStuck blocks in Lock; the lock is never released while tracing
+}
+
+func chainHolder(mu *sync.Mutex, held chan bool) {
+	mu.Lock()
+	held <- true
+	time.Sleep(20 * time.Millisecond)
+	spin(100000)
+	mu.Unlock()
+}
+
+func chainFeeder(mu *sync.Mutex, ch chan int) {
+	mu.Lock()
+	spin(100000)
+	mu.Unlock()
+	ch <- 1
+}
+
+func chainWaiter(ch chan int, done chan bool) {
+	_, task := trace.NewTask(context.Background(), "chain")
+	spin(100000)
+	v := <-ch
+	spin(100000)
+	task.End()
+	atomic.AddUint64(&sink, uint64(v))
+	done <- true
+}
+
+func chainStuck(mu *sync.Mutex) {
+	mu.Lock()
+	mu.Unlock()
 }
 
 func cpuprofileScenario() {

@@ -1,0 +1,145 @@
+-- name: critical-path-summary
+-- summary: Where the critical path of every task of a type (or region of a name) went: by state, cause, goroutine and frame; and the p50 and p99 instances.
+-- param: name : the task type (tasks.name); '' or unset = every task type
+-- param: region : instead of tasks: a region name (regions.name), each instance walked on its goroutine
+-- param: top = 20 : cause rows to list (0 = every one)
+-- doc: The instances: complete tasks of the type (start and end in the trace), or complete regions of the name.
+-- doc: Each one's critical path is the critical-path report's walk (see its doc: back from the end through
+-- doc: wake-ups, tiling the instance exactly); this report runs the same walk for all of them at once.
+-- doc: Rows of kind 'cause' come first, most time first: the path time summed over the instances by state,
+-- doc: category, reason, start_function (the goroutine's entry function) and user_frame (as in critical-path);
+-- doc: ns: that time; share: of all the instances' path time (which is the sum of their durations); instances:
+-- doc: in how many instances' paths it appears; ns_per_instance: ns / all instances.
+-- doc: Then two rows of kind 'p50' and 'p99': the instance at that nearest-rank percentile of duration (the
+-- doc: smallest duration v such that at least p% are <= v; ties by task_id / start), with its task_id (NULL for
+-- doc: a region), goid (where the walk starts), start_ns and duration_ns; ns and share: its path's largest cause
+-- doc: (the cause text columns stay '' so that compare pairs these rows across builds). Run critical-path
+-- doc: --param task_id=N (or goid/from_ns/to_ns) for that instance's whole path.
+-- doc: compare --report critical-path-summary pairs the cause rows on their text columns, the percentile rows on
+-- doc: their kind.
+WITH RECURSIVE
+items AS (
+    SELECT task_id AS item, task_id, end_goid AS goid, start_ns AS from_ns, end_ns AS to_ns, end_ns - start_ns AS d
+    FROM tasks
+    WHERE run_id = :run_id AND coalesce(:region, '') = '' AND (coalesce(:name, '') = '' OR name = :name)
+      AND start_ns IS NOT NULL AND end_ns IS NOT NULL
+    UNION ALL
+    SELECT -rowid, NULL, goid, start_ns, end_ns, end_ns - start_ns
+    FROM regions
+    WHERE run_id = :run_id AND coalesce(:region, '') <> '' AND name = :region
+      AND start_ns IS NOT NULL AND end_ns IS NOT NULL
+),
+walk (item, n, goid, t, lo, ret, seg_goid, seg_start, seg_end, seg_rowid, seg_state) AS (
+    SELECT item, 0, goid, to_ns, from_ns, '', NULL, NULL, NULL, NULL, NULL
+    FROM items WHERE goid IS NOT NULL AND from_ns >= 0 AND to_ns > from_ns
+    UNION ALL
+    SELECT w.item, w.n + 1,
+        CASE
+            WHEN w.t <= w.lo THEN CAST(substr(w.ret, 1, instr(w.ret, ',') - 1) AS INTEGER)
+            WHEN i.rowid IS NULL AND p.end_ns IS NULL AND g.parent_goid IS NOT NULL THEN g.parent_goid
+            WHEN i.state = 'waiting' AND i.end_ns = w.t AND i.waker_goid IS NOT NULL AND i.waker_goid <> w.goid
+                THEN i.waker_goid
+            ELSE w.goid
+        END,
+        CASE
+            WHEN w.t <= w.lo THEN w.t
+            WHEN i.rowid IS NULL AND p.end_ns IS NULL AND g.parent_goid IS NOT NULL THEN w.t
+            WHEN i.state = 'waiting' AND i.end_ns = w.t AND i.waker_goid IS NOT NULL AND i.waker_goid <> w.goid
+                THEN w.t
+            WHEN i.rowid IS NULL THEN max(coalesce(p.end_ns, w.lo), w.lo)
+            ELSE max(i.start_ns, w.lo)
+        END,
+        CASE
+            WHEN w.t <= w.lo THEN CAST(substr(w.ret, instr(w.ret, ',') + 1, instr(w.ret, ';') - instr(w.ret, ',') - 1)
+                                       AS INTEGER)
+            WHEN i.state = 'waiting' AND i.end_ns = w.t AND i.waker_goid IS NOT NULL AND i.waker_goid <> w.goid
+                THEN max(i.start_ns, w.lo)
+            ELSE w.lo
+        END,
+        CASE
+            WHEN w.t <= w.lo THEN substr(w.ret, instr(w.ret, ';') + 1)
+            WHEN i.state = 'waiting' AND i.end_ns = w.t AND i.waker_goid IS NOT NULL AND i.waker_goid <> w.goid
+                THEN w.goid || ',' || w.lo || ';' || w.ret
+            ELSE w.ret
+        END,
+        -- The segment emitted by this step, if any.
+        CASE
+            WHEN w.t <= w.lo THEN NULL
+            WHEN i.rowid IS NULL AND p.end_ns IS NULL AND g.parent_goid IS NOT NULL THEN NULL
+            WHEN i.state = 'waiting' AND i.end_ns = w.t AND i.waker_goid IS NOT NULL AND i.waker_goid <> w.goid
+                THEN NULL
+            ELSE w.goid
+        END,
+        CASE WHEN i.rowid IS NULL THEN max(coalesce(p.end_ns, w.lo), w.lo) ELSE max(i.start_ns, w.lo) END,
+        w.t,
+        i.rowid,
+        CASE WHEN i.rowid IS NULL THEN 'unknown' ELSE i.state END
+    FROM walk w
+    LEFT JOIN goroutine_states i ON i.rowid = (
+        SELECT s.rowid FROM goroutine_states s
+        WHERE s.run_id = :run_id AND s.goid = w.goid AND s.start_ns < w.t AND s.end_ns >= w.t
+        ORDER BY s.start_ns DESC, s.rowid DESC LIMIT 1)
+    -- No interval covers t: the one before (a gap), if any.
+    LEFT JOIN goroutine_states p ON i.rowid IS NULL AND p.rowid = (
+        SELECT s.rowid FROM goroutine_states s
+        WHERE s.run_id = :run_id AND s.goid = w.goid AND s.start_ns < w.t
+        ORDER BY s.start_ns DESC, s.rowid DESC LIMIT 1)
+    LEFT JOIN goroutines g ON g.run_id = :run_id AND g.goid = w.goid
+    WHERE NOT (w.t <= w.lo AND w.ret = '') AND w.n < 1000000
+),
+segments AS (
+    SELECT w.item, w.seg_goid AS goid, w.seg_end - w.seg_start AS ns, w.seg_state AS state, w.seg_rowid
+    FROM walk w WHERE w.seg_goid IS NOT NULL AND w.seg_end > w.seg_start
+),
+labelled AS (
+    SELECT sg.item, sg.state, coalesce(s.category, '') AS category, coalesce(s.reason, '') AS reason,
+        coalesce(g.start_function, '') AS start_function,
+        coalesce(uf.function || ':' || uf.line, '') AS user_frame, sg.ns
+    FROM segments sg
+    LEFT JOIN goroutine_states s ON s.rowid = sg.seg_rowid
+    LEFT JOIN goroutines g ON g.run_id = :run_id AND g.goid = sg.goid
+    LEFT JOIN stacks st ON st.run_id = :run_id AND st.stack_id = s.stack_id
+    LEFT JOIN frames uf ON uf.run_id = :run_id AND uf.frame_id = st.user_frame_id
+),
+causes AS (
+    SELECT state, category, reason, start_function, user_frame, sum(ns) AS ns, count(DISTINCT item) AS instances
+    FROM labelled GROUP BY state, category, reason, start_function, user_frame
+),
+totals AS (SELECT count(*) AS n, sum(d) AS ns FROM items WHERE to_ns > from_ns),
+ranked_causes AS (
+    SELECT c.*, row_number() OVER (ORDER BY ns DESC, state, category, reason, start_function, user_frame) AS place
+    FROM causes c
+),
+-- Each instance's largest cause.
+item_causes AS (
+    SELECT item, state, category, reason, start_function, user_frame, ns,
+        row_number() OVER (PARTITION BY item ORDER BY ns DESC, state, category, reason, start_function, user_frame) AS r
+    FROM (SELECT item, state, category, reason, start_function, user_frame, sum(ns) AS ns
+          FROM labelled GROUP BY item, state, category, reason, start_function, user_frame)
+),
+ranked_items AS (
+    SELECT i.*, row_number() OVER (ORDER BY d, from_ns, item) AS rn, count(*) OVER () AS n
+    FROM items i WHERE to_ns > from_ns
+),
+percentiles AS (
+    SELECT 'p50' AS kind, min(rn) AS rn FROM ranked_items WHERE rn >= (50 * n + 99) / 100
+    UNION ALL
+    SELECT 'p99', min(rn) FROM ranked_items WHERE rn >= (99 * n + 99) / 100
+)
+SELECT
+    (SELECT CASE WHEN label <> '' THEN label ELSE CAST(run_id AS TEXT) END FROM runs WHERE run_id = :run_id) AS run,
+    x.kind, x.state, x.category, x.reason, x.start_function, x.user_frame, x.ns, x.share, x.instances,
+    x.ns_per_instance, x.task_id, x.goid, x.start_ns, x.duration_ns
+FROM (
+    SELECT 1 AS ord, place, 'cause' AS kind, c.state, c.category, c.reason, c.start_function, c.user_frame, c.ns,
+        CAST(c.ns AS REAL) / t.ns AS share, c.instances, CAST(c.ns AS REAL) / t.n AS ns_per_instance,
+        NULL AS task_id, NULL AS goid, NULL AS start_ns, NULL AS duration_ns
+    FROM ranked_causes c, totals t
+    WHERE :top <= 0 OR c.place <= :top
+    UNION ALL
+    SELECT 2, CASE p.kind WHEN 'p50' THEN 1 ELSE 2 END, p.kind, '', '', '', '', '', ic.ns, CAST(ic.ns AS REAL) / ri.d, 1, NULL, ri.task_id, ri.goid, ri.from_ns, ri.d
+    FROM percentiles p
+    JOIN ranked_items ri ON ri.rn = p.rn
+    LEFT JOIN item_causes ic ON ic.item = ri.item AND ic.r = 1
+) x
+ORDER BY x.ord, x.place;
