@@ -36,24 +36,24 @@ params AS (
 -- One step of the walk per row: at time t on goroutine goid, going back, not below lo; ret holds the
 -- waiters to return to, 'goid,lo;' pushed in front. A step either emits a segment [seg_start, t] on goid
 -- and moves t back, or switches goroutine (follow a waker, return to a waiter, go to a creator).
-walk (n, goid, t, lo, ret, seg_goid, seg_start, seg_end, seg_rowid, seg_state) AS (
-    SELECT 0, goid, to_ns, from_ns, '', NULL, NULL, NULL, NULL, NULL
+walk (n, goid, t, lo, ret, seg_goid, seg_start, seg_end, seg_istart, seg_iid, seg_state) AS (
+    SELECT 0, goid, to_ns, from_ns, '', NULL, NULL, NULL, NULL, NULL, NULL
     FROM params WHERE goid IS NOT NULL AND from_ns >= 0 AND to_ns > from_ns
     UNION ALL
     SELECT w.n + 1,
         CASE
             WHEN w.t <= w.lo THEN CAST(substr(w.ret, 1, instr(w.ret, ',') - 1) AS INTEGER)
-            WHEN i.rowid IS NULL AND p.end_ns IS NULL AND g.parent_goid IS NOT NULL THEN g.parent_goid
+            WHEN i.interval_id IS NULL AND p.end_ns IS NULL AND g.parent_goid IS NOT NULL THEN g.parent_goid
             WHEN i.state = 'waiting' AND i.end_ns = w.t AND i.waker_goid IS NOT NULL AND i.waker_goid <> w.goid
                 THEN i.waker_goid
             ELSE w.goid
         END,
         CASE
             WHEN w.t <= w.lo THEN w.t
-            WHEN i.rowid IS NULL AND p.end_ns IS NULL AND g.parent_goid IS NOT NULL THEN w.t
+            WHEN i.interval_id IS NULL AND p.end_ns IS NULL AND g.parent_goid IS NOT NULL THEN w.t
             WHEN i.state = 'waiting' AND i.end_ns = w.t AND i.waker_goid IS NOT NULL AND i.waker_goid <> w.goid
                 THEN w.t
-            WHEN i.rowid IS NULL THEN max(coalesce(p.end_ns, w.lo), w.lo)
+            WHEN i.interval_id IS NULL THEN max(coalesce(p.end_ns, w.lo), w.lo)
             ELSE max(i.start_ns, w.lo)
         END,
         CASE
@@ -72,30 +72,42 @@ walk (n, goid, t, lo, ret, seg_goid, seg_start, seg_end, seg_rowid, seg_state) A
         -- The segment emitted by this step, if any.
         CASE
             WHEN w.t <= w.lo THEN NULL
-            WHEN i.rowid IS NULL AND p.end_ns IS NULL AND g.parent_goid IS NOT NULL THEN NULL
+            WHEN i.interval_id IS NULL AND p.end_ns IS NULL AND g.parent_goid IS NOT NULL THEN NULL
             WHEN i.state = 'waiting' AND i.end_ns = w.t AND i.waker_goid IS NOT NULL AND i.waker_goid <> w.goid
                 THEN NULL
             ELSE w.goid
         END,
-        CASE WHEN i.rowid IS NULL THEN max(coalesce(p.end_ns, w.lo), w.lo) ELSE max(i.start_ns, w.lo) END,
+        CASE WHEN i.interval_id IS NULL THEN max(coalesce(p.end_ns, w.lo), w.lo) ELSE max(i.start_ns, w.lo) END,
         w.t,
-        i.rowid,
-        CASE WHEN i.rowid IS NULL THEN 'unknown' ELSE i.state END
+        i.start_ns, i.interval_id,
+        CASE WHEN i.interval_id IS NULL THEN 'unknown' ELSE i.state END
     FROM walk w
-    LEFT JOIN goroutine_states i ON i.rowid = (
-        SELECT s.rowid FROM goroutine_states s
-        WHERE s.run_id = :run_id AND s.goid = w.goid AND s.start_ns < w.t AND s.end_ns >= w.t
-        ORDER BY s.start_ns DESC, s.rowid DESC LIMIT 1)
+    -- The interval that covers t (of equal starts, the one that closed last: the largest interval_id). Both
+    -- halves of its key come from the same probe, so the join is one primary-key lookup of goroutine_intervals.
+    LEFT JOIN goroutine_states i ON i.run_id = :run_id AND i.goid = w.goid
+        AND i.start_ns = (
+            SELECT s.start_ns FROM goroutine_states s
+            WHERE s.run_id = :run_id AND s.goid = w.goid AND s.start_ns < w.t AND s.end_ns >= w.t
+            ORDER BY s.start_ns DESC, s.interval_id DESC LIMIT 1)
+        AND i.interval_id = (
+            SELECT s.interval_id FROM goroutine_states s
+            WHERE s.run_id = :run_id AND s.goid = w.goid AND s.start_ns < w.t AND s.end_ns >= w.t
+            ORDER BY s.start_ns DESC, s.interval_id DESC LIMIT 1)
     -- No interval covers t: the one before (a gap), if any.
-    LEFT JOIN goroutine_states p ON i.rowid IS NULL AND p.rowid = (
-        SELECT s.rowid FROM goroutine_states s
-        WHERE s.run_id = :run_id AND s.goid = w.goid AND s.start_ns < w.t
-        ORDER BY s.start_ns DESC, s.rowid DESC LIMIT 1)
+    LEFT JOIN goroutine_states p ON i.interval_id IS NULL AND p.run_id = :run_id AND p.goid = w.goid
+        AND p.start_ns = (
+            SELECT s.start_ns FROM goroutine_states s
+            WHERE s.run_id = :run_id AND s.goid = w.goid AND s.start_ns < w.t
+            ORDER BY s.start_ns DESC, s.interval_id DESC LIMIT 1)
+        AND p.interval_id = (
+            SELECT s.interval_id FROM goroutine_states s
+            WHERE s.run_id = :run_id AND s.goid = w.goid AND s.start_ns < w.t
+            ORDER BY s.start_ns DESC, s.interval_id DESC LIMIT 1)
     LEFT JOIN goroutines g ON g.run_id = :run_id AND g.goid = w.goid
     WHERE NOT (w.t <= w.lo AND w.ret = '') AND w.n < 1000000
 ),
 segments AS (
-    SELECT w.seg_goid AS goid, w.seg_start AS start_ns, w.seg_end AS end_ns, w.seg_state AS state, w.seg_rowid, w.n
+    SELECT w.seg_goid AS goid, w.seg_start AS start_ns, w.seg_end AS end_ns, w.seg_state AS state, w.seg_istart, w.seg_iid, w.n
     FROM walk w WHERE w.seg_goid IS NOT NULL AND w.seg_end > w.seg_start
 )
 SELECT
@@ -112,7 +124,8 @@ SELECT
         JOIN frames f ON f.run_id = r.run_id AND f.frame_id = r.frame_id
         WHERE r.run_id = :run_id AND r.stack_id = s.stack_id ORDER BY r.depth)), '') AS stack
 FROM segments sg
-LEFT JOIN goroutine_states s ON s.rowid = sg.seg_rowid
+LEFT JOIN goroutine_states s
+        ON s.run_id = :run_id AND s.goid = sg.goid AND s.start_ns = sg.seg_istart AND s.interval_id = sg.seg_iid
 LEFT JOIN goroutines g ON g.run_id = :run_id AND g.goid = sg.goid
 LEFT JOIN stacks st ON st.run_id = :run_id AND st.stack_id = s.stack_id
 LEFT JOIN frames uf ON uf.run_id = :run_id AND uf.frame_id = st.user_frame_id

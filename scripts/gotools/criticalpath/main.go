@@ -124,7 +124,10 @@ func main() {
 			out.Error = err.Error()
 			break
 		}
-		if first {
+		// Times count from the trace's first event. A v1 trace's reader opens it with a Sync at Time -1 (its
+		// initial lastTs), which is no time of the trace: the next event is the first (as traceware's
+		// runs.clock_origin and scripts/gotools/reportfacts have it). That Sync itself is then at -(origin+1).
+		if first && !(ev.Kind() == trace.EventSync && ev.Time() == -1) {
 			origin, first = ev.Time(), false
 		}
 		t := int64(ev.Time().Sub(origin))

@@ -9,7 +9,7 @@
 //   - lock waits: mutex-share's (scripts/gotools/mutexshare): Waiting with reason "sync" whose transition stack
 //     has a lock frame, on user goroutines (!trace.IsSystemGoroutine, not runtime/trace.*); a goroutine first
 //     seen at a sync (GoUndetermined) waits from that sync; a wait still open at the end closes at the last event.
-//   - lock site: the innermost user frame (outside the standard library) of the block stack, "?" if none.
+//   - lock site: the innermost user frame (file outside GOROOT, see isUser) of the block stack, "?" if none.
 //   - holder site: the innermost user frame of ev.Stack() of the event that took the goroutine out of Waiting
 //     (for a Mutex, the Unlock that released the semaphore), whatever goroutine the event is on (G=-1 too),
 //     "?" if none; "(holder unknown)" when that event has no stack or the wait was still open at the end.
@@ -70,7 +70,7 @@ type output struct {
 	Rows    []Row
 }
 
-// isStandardLibrary: the package path's first element has no dot, except package main.
+// isStandardLibrary: the package path's first element has no dot, except package main. The fallback of isUser.
 func isStandardLibrary(fn string) bool {
 	pkg := fn
 	start := strings.LastIndex(fn, "/") + 1
@@ -84,9 +84,72 @@ func isStandardLibrary(fn string) bool {
 	return !strings.Contains(first, ".")
 }
 
+// The user-frame rule is traceware's (stacks.user_frame_id) and scripts/gotools/mutexshare's: the frame's file
+// outside GOROOT, as the runtime's own frames show it. Each oracle tool is built alone from its folder
+// (scripts/gotool.sh), so the rule is repeated here rather than shared.
+// Where the program's files are, from a first pass over the whole trace (layout): GOROOT's source directory as
+// the runtime's frames show it ("" for GOROOT-relative files: -trimpath), and in a -trimpath build the main
+// package's first path element ("payments/"), naming the main module.
+var gorootSource, mainModulePrefix string
+var gorootKnown bool
+
+func learn(f trace.StackFrame) {
+	if !gorootKnown && strings.HasPrefix(f.Func, "runtime.") && f.File != "" {
+		if i := strings.LastIndex(f.File, "/src/runtime/"); i >= 0 {
+			gorootSource, gorootKnown = f.File[:i]+"/src/", true
+		} else if strings.HasPrefix(f.File, "runtime/") {
+			gorootSource, gorootKnown = "", true
+		}
+	}
+	if mainModulePrefix == "" && strings.HasPrefix(f.Func, "main.") && !strings.HasPrefix(f.File, "/") &&
+		!strings.HasSuffix(f.File, "/_testmain.go") {
+		if i := strings.Index(f.File, "/"); i > 0 {
+			mainModulePrefix = f.File[:i+1]
+		}
+	}
+}
+
+func layout(path string) {
+	f, err := os.Open(path)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	r, err := trace.NewReader(f)
+	if err != nil {
+		return
+	}
+	for {
+		ev, err := r.ReadEvent()
+		if err != nil {
+			return
+		}
+		for fr := range ev.Stack().Frames() {
+			learn(fr)
+		}
+		if ev.Kind() == trace.EventStateTransition {
+			for fr := range ev.StateTransition().Stack.Frames() {
+				learn(fr)
+			}
+		}
+	}
+}
+
+// isUser: a frame whose file is outside GOROOT; with GOROOT-relative files, one in the main module, or by
+// the dot rule.
+func isUser(f trace.StackFrame) bool {
+	if gorootSource != "" && strings.HasPrefix(f.File, "/") {
+		return !strings.HasPrefix(f.File, gorootSource)
+	}
+	if mainModulePrefix != "" && strings.HasPrefix(f.File, mainModulePrefix) {
+		return true
+	}
+	return !isStandardLibrary(f.Func)
+}
+
 func userFrame(stk trace.Stack) string {
 	for f := range stk.Frames() { // leaf first
-		if !isStandardLibrary(f.Func) {
+		if isUser(f) {
 			return fmt.Sprintf("%s:%d", f.Func, f.Line)
 		}
 	}
@@ -131,6 +194,7 @@ func main() {
 		os.Exit(2)
 	}
 	out := &output{File: os.Args[1], Rows: []Row{}}
+	layout(os.Args[1])
 	f, err := os.Open(os.Args[1])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "lockholders:", err)
