@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import Warehouse
+
+struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Export a run (or a slice of it) to the tools Go engineers use.",
+        subcommands: [ExportPprof.self])
+}
+
+extension PprofExport.Kind: ExpressibleByArgument {}
+
+struct ExportPprof: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pprof",
+        abstract: "Write a gzip'd pprof profile (go tool pprof reads it).",
+        discussion: """
+            sync, net, syscall and sched are go tool trace -pprof=KIND (samples contentions/count, \
+            delay/nanoseconds), with the blocking-stacks report's rules; cpu is the trace's CPU samples \
+            (samples/count, cpu/nanoseconds, 10 ms each). Each sample carries the labels start_function and \
+            category (-tagfocus). --from/--to clip every interval to a window (ns from the run's start); \
+            --function keeps one start function's goroutines. --sql turns a read-only query's rows into a \
+            profile: column stack_id, numeric columns as values (unit ns when named *_ns), text columns as labels; \
+            :run_id is bound.
+            """)
+
+    @Option(name: .customLong("run"), help: "A run id or label (default: the latest run).") var runSpec: String?
+    @Option(help: "sync, net, syscall, sched or cpu.") var kind: PprofExport.Kind?
+    @Option(help: "Window start, ns from the start of the run.") var from: Int64?
+    @Option(help: "Window end, ns from the start of the run.") var to: Int64?
+    @Option(help: "Only the goroutines with this start function.") var function: String?
+    @Option(help: "A read-only query whose rows become the samples (instead of --kind).") var sql: String?
+    @Option(name: .short, help: "Output file ('-' for standard output).") var output: String = "-"
+    @OptionGroup var database: DatabaseOptions
+
+    func validate() throws {
+        if (kind == nil) == (sql == nil) { throw ValidationError("give exactly one of --kind and --sql") }
+        if sql != nil && (from != nil || to != nil || function != nil) {
+            throw ValidationError("--sql selects its own rows: --from, --to and --function do not apply")
+        }
+        if let from, let to, from >= to { throw ValidationError("--from must be before --to") }
+    }
+
+    func run() throws {
+        let db = try WarehouseStore.openForReading(database.resolvedPath)
+        let runIDs = try RunSelector.resolve(runSpec, in: db)
+        guard runIDs.count == 1, let runID = runIDs.first else {
+            throw ExportError("label \(runSpec ?? "") names \(runIDs.count) runs: give one run id (see traceware runs)")
+        }
+        let profile: PprofProfile
+        if let sql {
+            profile = try PprofExport.profile(run: runID, sql: sql, on: db)
+        } else {
+            profile = try PprofExport.profile(
+                run: runID, kind: kind!, selection: .init(fromNs: from, toNs: to, function: function), on: db)
+        }
+        try PprofExport.write(try PprofExport.gzipped(profile, run: runID, on: db), to: output)
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import Warehouse
+
+/// `traceware export pprof` (PprofExport) against Go: our gzip'd profile read by `go tool pprof -raw` equals
+/// `go tool trace -pprof=KIND` read the same way, stack by stack (count and ns), for sync, net, syscall and sched
+/// on every fixture trace. Both sides go through Go's pprof reader, so the check covers our encoding too.
+enum PprofExportSupport {
+    /// Every fixture trace of every Go version.
+    static let traces: [String] = {
+        let root = packageRoot.appendingPathComponent("Tests/Fixtures/traces").path
+        let versions = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+        return versions.sorted().flatMap { version -> [String] in
+            let dir = (root as NSString).appendingPathComponent(version)
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+            return files.filter { $0.hasSuffix(".trace") }.sorted().map { (dir as NSString).appendingPathComponent($0) }
+        }
+    }()
+
+    static let directory = FileManager.default.temporaryDirectory
+        .appendingPathComponent("traceware-pprof-export-\(getpid())").path
+
+    /// One warehouse of every fixture, ingested once per test process.
+    static let shared: GoSummary.Outcome<(path: String, runIDs: [String: Int64])> = {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            atexit { try? FileManager.default.removeItem(atPath: PprofExportSupport.directory) }
+            let path = (directory as NSString).appendingPathComponent("export.db")
+            let db = try WarehouseStore.openForWriting(path)
+            var ids: [String: Int64] = [:]
+            for trace in traces {
+                ids[trace] = try TraceIngest.ingest(path: trace, into: db, source: TraceReaderAdapter.source).runID
+            }
+            return .success((path, ids))
+        } catch {
+            return .failure("ingesting the fixtures failed: \(error)")
+        }
+    }()
+
+    static let env = ["GOTOOLCHAIN": "local", "GOFLAGS": "", "GOPROXY": "off"]
+
+    /// `go tool pprof -raw FILE`, parsed per stack like ReportCoreSupport.pprof.
+    static func raw(_ file: String) throws -> [String: (count: Int64, ns: Int64)] {
+        let (status, raw, stderr) = try TestProcess.run(goBinary, ["tool", "pprof", "-raw", file], environment: env)
+        guard status == 0 else { throw GoSummary.Failure(description: "go tool pprof -raw \(file): \(stderr)") }
+        return ReportCoreSupport.parseRaw(raw)
+    }
+
+    /// Our profile of one kind, written as the CLI writes it and read back by go tool pprof -raw; [:] when the
+    /// run has no samples of the kind (the export refuses an empty selection).
+    static func ours(_ kind: PprofExport.Kind, runID: Int64, db: Database, selection: PprofExport.Selection = .init(),
+                     in dir: TemporaryDirectory) throws -> [String: (count: Int64, ns: Int64)] {
+        let profile: PprofProfile
+        do {
+            profile = try PprofExport.profile(run: runID, kind: kind, selection: selection, on: db)
+        } catch let error as ExportError where error.description.contains("holds no") {
+            return [:]
+        }
+        let file = dir.path("\(kind.rawValue)-\(runID).pb.gz")
+        try PprofExport.write(try PprofExport.gzipped(profile, run: runID, on: db), to: file)
+        return try raw(file)
+    }
+}
+
+@Suite struct PprofExportTests {
+    @Test func everyFixtureIsThere() {
+        // 15 scenarios of 7 Go versions, some scenarios missing for the oldest (see Tests/Fixtures/README.md).
+        #expect(PprofExportSupport.traces.count >= 100, "only \(PprofExportSupport.traces.count) fixture traces")
+    }
+
+    /// For every fixture and each of Go's four kinds: ours equals go tool trace -pprof=KIND per stack. On a v1
+    /// trace, one of up to 30 runs of Go (GoSummary.mismatches: Go's v1 reader is not deterministic).
+    @Test(arguments: PprofExportSupport.traces)
+    func equalsGoToolTracePprof(trace: String) throws {
+        let shared = try PprofExportSupport.shared.get()
+        let runID = try #require(shared.runIDs[trace])
+        let db = try WarehouseStore.openForReading(shared.path)
+        let dir = try TemporaryDirectory()
+        for kind in [PprofExport.Kind.sync, .net, .syscall, .sched] {
+            let ours = try PprofExportSupport.ours(kind, runID: runID, db: db, in: dir)
+            let mismatches = try GoSummary.mismatches(trace, oracle: { try ReportCoreSupport.pprof(kind.rawValue, $0) }) { go in
+                var m: [String] = []
+                for stack in Set(ours.keys).union(go.keys).sorted() where ours[stack]?.count != go[stack]?.count || ours[stack]?.ns != go[stack]?.ns {
+                    m.append("\(kind) \(stack): ours \(ours[stack].map { "\($0)" } ?? "none"), Go \(go[stack].map { "\($0)" } ?? "none")")
+                }
+                return m
+            }
+            #expect(mismatches.isEmpty, "\(trace) \(kind): \(mismatches.count): \(mismatches.prefix(6))")
+        }
+    }
+}
