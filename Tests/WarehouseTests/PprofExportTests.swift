@@ -90,4 +90,23 @@ enum PprofExportSupport {
             #expect(mismatches.isEmpty, "\(trace) \(kind): \(mismatches.count): \(mismatches.prefix(6))")
         }
     }
+
+    static let cpuSamplesTool = GoSummary.tool("cpusamples")
+
+    /// --kind cpu equals Go's reader's CPU samples (scripts/gotools/cpusamples: EventStackSample per stack) on
+    /// every fixture: the count per stack, and 10 ms per sample.
+    @Test(arguments: PprofExportSupport.traces)
+    func cpuEqualsGoStackSamples(trace: String) throws {
+        let shared = try PprofExportSupport.shared.get()
+        let runID = try #require(shared.runIDs[trace])
+        let db = try WarehouseStore.openForReading(shared.path)
+        let dir = try TemporaryDirectory()
+        let ours = try PprofExportSupport.ours(.cpu, runID: runID, db: db, in: dir)
+        let go = try GoSummary.decode([String: Int64].self, running: Self.cpuSamplesTool, on: trace)
+        if trace.hasSuffix("/cpuprofile.trace") { #expect(!go.isEmpty, "Go reads no CPU samples in \(trace)") }
+        for stack in Set(ours.keys).union(go.keys).sorted() {
+            #expect(ours[stack]?.count == go[stack], "\(trace) cpu \(stack): ours \(ours[stack].map { "\($0)" } ?? "none"), Go \(go[stack] ?? 0)")
+            if let o = ours[stack] { #expect(o.ns == o.count * PprofExport.cpuPeriodNs) }
+        }
+    }
 }
