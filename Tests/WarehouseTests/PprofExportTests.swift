@@ -109,4 +109,100 @@ enum PprofExportSupport {
             if let o = ours[stack] { #expect(o.ns == o.count * PprofExport.cpuPeriodNs) }
         }
     }
+
+    /// `go tool trace -http` on loopback, for its per-start-function profiles (/block?name=F&raw=1 and the like:
+    /// cmd/trace's pprofByGoroutine, which -pprof=KIND does not expose). BROWSER=true keeps it from opening one.
+    final class GoTraceServer {
+        let process: Process
+        let address: String
+        init(_ trace: String) throws {
+            let (process, _, err) = try TestProcess.start(
+                goBinary, ["tool", "trace", "-http=127.0.0.1:0", trace],
+                environment: ["GOTOOLCHAIN": "local", "GOFLAGS": "", "GOPROXY": "off", "BROWSER": "true"])
+            self.process = process
+            var text = ""
+            let handle = err.fileHandleForReading
+            while !text.contains("listening on http://") || !text.hasSuffix("\n") {
+                let data = handle.availableData
+                if data.isEmpty { break }
+                text += String(decoding: data, as: UTF8.self)
+            }
+            guard let range = text.range(of: "listening on http://") else {
+                process.terminate()
+                throw GoSummary.Failure(description: "go tool trace -http: \(text)")
+            }
+            address = String(text[range.upperBound...].prefix { !$0.isWhitespace })
+        }
+        deinit { process.terminate(); process.waitUntilExit() }
+
+        func profile(_ endpoint: String, name: String, into file: String) throws -> [String: (count: Int64, ns: Int64)] {
+            var query = URLComponents(string: "http://\(address)/\(endpoint)")!
+            query.queryItems = [.init(name: "name", value: name), .init(name: "raw", value: "1")]
+            let (status, _, stderr) = try TestProcess.run("/usr/bin/env", ["curl", "-sSf", "-o", file, query.url!.absoluteString])
+            guard status == 0 else { throw GoSummary.Failure(description: "curl \(endpoint) \(name): \(stderr)") }
+            return try PprofExportSupport.raw(file)
+        }
+    }
+
+    static let functionTraces = ["1.22", "1.23", "1.25", "1.27"].flatMap { v in
+        ["mutex", "tcp", "file", "chan", "annotation"].map { packageRoot.appendingPathComponent("Tests/Fixtures/traces/go\(v)/\($0).trace").path }
+    }.filter { FileManager.default.fileExists(atPath: $0) }
+
+    /// --function F equals go tool trace's profile of the goroutines named F (its HTTP handlers /block, /io,
+    /// /syscall, /sched with ?name=F), for every kind and every start function that has samples of it.
+    @Test(arguments: functionTraces)
+    func functionEqualsGoByName(trace: String) throws {
+        let shared = try PprofExportSupport.shared.get()
+        let runID = try #require(shared.runIDs[trace])
+        let db = try WarehouseStore.openForReading(shared.path)
+        let dir = try TemporaryDirectory()
+        let server = try GoTraceServer(trace)
+        var compared = 0
+        for (kind, endpoint) in [(PprofExport.Kind.sync, "block"), (.net, "io"), (.syscall, "syscall"), (.sched, "sched")] {
+            let whole = try? PprofExport.profile(run: runID, kind: kind, on: db)
+            let names = Set(whole?.samples.compactMap { $0.labels.first { $0.key == "start_function" }?.value } ?? [])
+            for name in names.sorted() where !name.isEmpty {
+                let ours = try PprofExportSupport.ours(kind, runID: runID, db: db, selection: .init(function: name), in: dir)
+                let go = try server.profile(endpoint, name: name, into: dir.path("go-\(endpoint).pb"))
+                #expect(!ours.isEmpty, "\(kind) \(name): ours is empty")
+                for stack in Set(ours.keys).union(go.keys).sorted() {
+                    #expect(ours[stack]?.count == go[stack]?.count && ours[stack]?.ns == go[stack]?.ns,
+                            "\(trace) \(kind) \(name) \(stack): ours \(ours[stack].map { "\($0)" } ?? "none"), Go \(go[stack].map { "\($0)" } ?? "none")")
+                }
+                compared += 1
+            }
+        }
+        #expect(compared >= 2, "only \(compared) (kind, function) profiles compared")
+    }
+
+    /// --from/--to: a window over the whole run is Go's whole profile, and two windows that split the run at
+    /// any point add up, per stack, to Go's delay (each interval clipped to its window; an interval crossing the
+    /// split counts in both windows' contentions, so only delays add up).
+    @Test(arguments: ["1.27", "1.22", "1.21"].map { ReportCoreSupport.fixture($0, "mutex") })
+    func windowsAddUpToGo(trace: String) throws {
+        let shared = try PprofExportSupport.shared.get()
+        let runID = try #require(shared.runIDs[trace])
+        let db = try WarehouseStore.openForReading(shared.path)
+        let end = try #require(try db.scalarInt64("SELECT end_ns FROM runs WHERE run_id = ?", [.integer(runID)]))
+        let dir = try TemporaryDirectory()
+        for kind in [PprofExport.Kind.sync, .sched] {
+            let all = try PprofExportSupport.ours(kind, runID: runID, db: db, selection: .init(fromNs: 0, toNs: end), in: dir)
+            let mismatches = try GoSummary.mismatches(trace, oracle: { try ReportCoreSupport.pprof(kind.rawValue, $0) }) { go in
+                var m: [String] = []
+                for stack in Set(all.keys).union(go.keys) where all[stack]?.count != go[stack]?.count || all[stack]?.ns != go[stack]?.ns {
+                    m.append("whole-run window \(kind) \(stack)")
+                }
+                for split in [end / 3, end / 2, end * 4 / 5] {
+                    let a = try PprofExportSupport.ours(kind, runID: runID, db: db, selection: .init(fromNs: 0, toNs: split), in: dir)
+                    let b = try PprofExportSupport.ours(kind, runID: runID, db: db, selection: .init(fromNs: split, toNs: end), in: dir)
+                    #expect(!a.isEmpty && !b.isEmpty, "split at \(split): an empty side")
+                    for stack in Set(go.keys).union(a.keys).union(b.keys) where (a[stack]?.ns ?? 0) + (b[stack]?.ns ?? 0) != go[stack]?.ns {
+                        m.append("split \(split) \(kind) \(stack): \(a[stack]?.ns ?? 0) + \(b[stack]?.ns ?? 0) vs Go \(go[stack]?.ns ?? 0)")
+                    }
+                }
+                return m
+            }
+            #expect(mismatches.isEmpty, "\(trace): \(mismatches.prefix(6))")
+        }
+    }
 }
