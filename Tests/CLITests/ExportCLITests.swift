@@ -92,4 +92,29 @@ import Testing
         let number = line[range.upperBound...].prefix { $0 == "-" || $0.isNumber }
         return Int64(number)
     }
+
+    /// export timeline: a gzip'd file when -o ends in .gz that gunzips to JSON with goroutine slices; bad input
+    /// gets one line, a non-zero exit and no file.
+    @Test func timelineWritesGzipAndRefusesBadInput() throws {
+        let dir = try TemporaryDirectory()
+        let db = try Self.warehouse(dir)
+        let file = dir.path("t.json.gz")
+        let (status, _, stderr) = try TestProcess.run(tracewareExecutable, ["export", "timeline", "--db", db, "--run", "head", "-o", file])
+        try #require(status == 0, "\(stderr)")
+        let (zs, json, _) = try TestProcess.run("/bin/sh", ["-c", "gzip -dc \"$0\"", file])
+        #expect(zs == 0)
+        let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+        let events = try #require(object?["traceEvents"] as? [[String: Any]])
+        #expect(events.contains { $0["ph"] as? String == "X" && $0["pid"] as? Int == 1 })
+        let target = dir.path("bad.json")
+        for (args, message) in [
+            (["--run", "nosuchrun"], "no run with id or label"),
+            (["--run", "head", "--function", "main.nosuch"], "holds no goroutine slices"),
+            (["--run", "head", "--goroutines", "SELECT 1 AS x"], "goid"),
+        ] {
+            let (s, _, e) = try TestProcess.run(tracewareExecutable, ["export", "timeline", "--db", db] + args + ["-o", target])
+            #expect(s != 0 && e.split(separator: "\n").count == 1 && e.contains(message), "\(args): \(e)")
+            #expect(!FileManager.default.fileExists(atPath: target))
+        }
+    }
 }
