@@ -19,7 +19,7 @@ struct ExportPprof: ParsableCommand {
             delay/nanoseconds), with the blocking-stacks report's rules; cpu is the trace's CPU samples \
             (samples/count, cpu/nanoseconds, 10 ms each). Each sample carries the labels start_function and \
             category (-tagfocus). --from/--to clip every interval to a window (ns from the run's start); \
-            --function keeps one start function's goroutines. --sql turns a read-only query's rows into a \
+            --function keeps one start function's goroutines; --region counts only the time inside regions of that name. --sql turns a read-only query's rows into a \
             profile: column stack_id, numeric columns as values (unit ns when named *_ns), text columns as labels; \
             :run_id is bound.
             """)
@@ -29,14 +29,15 @@ struct ExportPprof: ParsableCommand {
     @Option(help: "Window start, ns from the start of the run.") var from: Int64?
     @Option(help: "Window end, ns from the start of the run.") var to: Int64?
     @Option(help: "Only the goroutines with this start function.") var function: String?
+    @Option(help: "Only the time inside regions of this name (as go tool trace's region profiles).") var region: String?
     @Option(help: "A read-only query whose rows become the samples (instead of --kind).") var sql: String?
     @Option(name: .short, help: "Output file ('-' for standard output).") var output: String = "-"
     @OptionGroup var database: DatabaseOptions
 
     func validate() throws {
         if (kind == nil) == (sql == nil) { throw ValidationError("give exactly one of --kind and --sql") }
-        if sql != nil && (from != nil || to != nil || function != nil) {
-            throw ValidationError("--sql selects its own rows: --from, --to and --function do not apply")
+        if sql != nil && (from != nil || to != nil || function != nil || region != nil) {
+            throw ValidationError("--sql selects its own rows: --from, --to, --function and --region do not apply")
         }
         if let from, let to, from >= to { throw ValidationError("--from must be before --to") }
     }
@@ -52,7 +53,7 @@ struct ExportPprof: ParsableCommand {
             profile = try PprofExport.profile(run: runID, sql: sql, on: db)
         } else {
             profile = try PprofExport.profile(
-                run: runID, kind: kind!, selection: .init(fromNs: from, toNs: to, function: function), on: db)
+                run: runID, kind: kind!, selection: .init(fromNs: from, toNs: to, function: function, region: region), on: db)
         }
         try PprofExport.write(try PprofExport.gzipped(profile, run: runID, on: db), to: output)
     }

@@ -135,9 +135,13 @@ enum PprofExportSupport {
         }
         deinit { process.terminate(); process.waitUntilExit() }
 
-        func profile(_ endpoint: String, name: String, into file: String) throws -> [String: (count: Int64, ns: Int64)] {
+        func profile(_ endpoint: String, name: String? = nil, type: String? = nil, into file: String) throws
+            -> [String: (count: Int64, ns: Int64)]
+        {
             var query = URLComponents(string: "http://\(address)/\(endpoint)")!
-            query.queryItems = [.init(name: "name", value: name), .init(name: "raw", value: "1")]
+            query.queryItems = [.init(name: "raw", value: "1")]
+            if let name { query.queryItems!.append(.init(name: "name", value: name)) }
+            if let type { query.queryItems!.append(.init(name: "type", value: type)) }
             let (status, _, stderr) = try TestProcess.run("/usr/bin/env", ["curl", "-sSf", "-o", file, query.url!.absoluteString])
             guard status == 0 else { throw GoSummary.Failure(description: "curl \(endpoint) \(name): \(stderr)") }
             return try PprofExportSupport.raw(file)
@@ -204,5 +208,94 @@ enum PprofExportSupport {
             }
             #expect(mismatches.isEmpty, "\(trace): \(mismatches.prefix(6))")
         }
+    }
+
+    /// A trace written at test time by a small program whose regions hold sync blocking (the fixtures' regions
+    /// hold only sleeps, which no region profile of Go counts): 4 goroutines contend for a mutex inside region
+    /// "locked" (nested in "outer") and receive from a channel inside region "recv"; one region stays open.
+    static let regionTrace: GoSummary.Outcome<String> = {
+        do {
+            let dir = (PprofExportSupport.directory as NSString).appendingPathComponent("regions")
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let source = """
+                package main
+
+                import (
+                \t"context"
+                \t"os"
+                \t"runtime/trace"
+                \t"sync"
+                \t"time"
+                )
+
+                func spin(n int) int { x := 0; for i := 0; i < n; i++ { x += i * i }; return x }
+
+                func main() {
+                \tf, _ := os.Create(os.Args[1])
+                \ttrace.Start(f)
+                \tctx := context.Background()
+                \tvar mu sync.Mutex
+                \tvar wg sync.WaitGroup
+                \tch := make(chan int)
+                \tfor w := 0; w < 4; w++ {
+                \t\twg.Add(1)
+                \t\tgo func() {
+                \t\t\tdefer wg.Done()
+                \t\t\tfor i := 0; i < 20; i++ {
+                \t\t\t\ttrace.WithRegion(ctx, "outer", func() {
+                \t\t\t\t\ttrace.WithRegion(ctx, "locked", func() { mu.Lock(); spin(50000); mu.Unlock() })
+                \t\t\t\t})
+                \t\t\t\ttrace.WithRegion(ctx, "recv", func() { <-ch })
+                \t\t\t}
+                \t\t}()
+                \t}
+                \tfor i := 0; i < 80; i++ { time.Sleep(50 * time.Microsecond); ch <- i }
+                \twg.Wait()
+                \ttrace.StartRegion(ctx, "open")
+                \tmu.Lock(); go func() { mu.Lock() }(); time.Sleep(time.Millisecond)
+                \ttrace.Stop()
+                }
+                """
+            let main = (dir as NSString).appendingPathComponent("main.go")
+            try source.write(toFile: main, atomically: true, encoding: .utf8)
+            let trace = (dir as NSString).appendingPathComponent("regions.trace")
+            let (status, _, stderr) = try TestProcess.run(
+                goBinary, ["run", main, trace], directory: dir,
+                environment: ["GOTOOLCHAIN": "local", "GOFLAGS": "", "GOPROXY": "off", "GO111MODULE": "off",
+                              "GOCACHE": (dir as NSString).appendingPathComponent("cache")])
+            guard status == 0 else { return .failure("go run regions program: \(stderr)") }
+            return .success(trace)
+        } catch {
+            return .failure("\(error)")
+        }
+    }()
+
+    /// --region NAME equals go tool trace's region profiles (/regionblock and /regionio with ?type=NAME) for
+    /// every region name: of the annotation fixtures (sleeps only: both sides empty) and of a trace written at
+    /// test time with mutex and channel blocking inside (nested and unfinished regions).
+    @Test(arguments: ["1.22", "1.27"].map { ReportCoreSupport.fixture($0, "annotation") } + ["made-at-test-time"])
+    func regionEqualsGoRegionProfiles(trace fixture: String) throws {
+        let trace = fixture == "made-at-test-time" ? try Self.regionTrace.get() : fixture
+        let dir = try TemporaryDirectory()
+        let path = dir.path("regions.db")
+        let runID = try TraceIngest.ingest(path: trace, into: try WarehouseStore.openForWriting(path), source: TraceReaderAdapter.source).runID
+        let db = try WarehouseStore.openForReading(path)
+        let server = try GoTraceServer(trace)
+        let names = try db.rows("SELECT DISTINCT name FROM regions WHERE run_id = ? ORDER BY name", [.integer(runID)])
+            .compactMap { row -> String? in if case .text(let t) = row[0] { return t } else { return nil } }
+        #expect(names.count >= 3, "region names \(names)")
+        var nonEmpty = 0
+        for (kind, endpoint) in [(PprofExport.Kind.sync, "regionblock"), (.net, "regionio")] {
+            for name in names {
+                let ours = try PprofExportSupport.ours(kind, runID: runID, db: db, selection: .init(region: name), in: dir)
+                let go = try server.profile(endpoint, type: name, into: dir.path("go-\(endpoint).pb"))
+                if !go.isEmpty { nonEmpty += 1 }
+                for stack in Set(ours.keys).union(go.keys).sorted() {
+                    #expect(ours[stack]?.count == go[stack]?.count && ours[stack]?.ns == go[stack]?.ns,
+                            "\(trace) \(kind) region \(name) \(stack): ours \(ours[stack].map { "\($0)" } ?? "none"), Go \(go[stack].map { "\($0)" } ?? "none")")
+                }
+            }
+        }
+        if fixture == "made-at-test-time" { #expect(nonEmpty >= 3, "only \(nonEmpty) of Go's region profiles hold samples") }
     }
 }

@@ -18,12 +18,15 @@ public enum PprofExport {
         public var fromNs: Int64?
         public var toNs: Int64?
         public var function: String?
-        public init(fromNs: Int64? = nil, toNs: Int64? = nil, function: String? = nil) {
-            self.fromNs = fromNs; self.toNs = toNs; self.function = function
+        /// Only the time inside regions of this name, as go tool trace's region profiles (/regionblock,
+        /// /regionio) count it: each interval's overlap with its goroutine's regions of that name, summed.
+        public var region: String?
+        public init(fromNs: Int64? = nil, toNs: Int64? = nil, function: String? = nil, region: String? = nil) {
+            self.fromNs = fromNs; self.toNs = toNs; self.function = function; self.region = region
         }
         var bindings: [String: DatabaseValue] {
             [":from": fromNs.map(DatabaseValue.integer) ?? .null, ":to": toNs.map(DatabaseValue.integer) ?? .null,
-             ":function": function.map(DatabaseValue.text) ?? .null]
+             ":function": function.map(DatabaseValue.text) ?? .null, ":region": region.map(DatabaseValue.text) ?? .null]
         }
     }
 
@@ -53,7 +56,10 @@ public enum PprofExport {
         let statement = try db.prepare(sql)
         try statement.bind(.integer(runID), named: ":run_id")
         if kind != .cpu { try statement.bind(.text(kind.rawValue), named: ":kind") }
-        for (name, value) in selection.bindings { try statement.bind(value, named: name) }
+        for (name, value) in selection.bindings where kind != .cpu || name != ":region" {
+            try statement.bind(value, named: name)
+        }
+        if kind == .cpu && selection.region != nil { throw ExportError("--region applies to sync, net, syscall and sched") }
         while try statement.step() {
             let stack: Int64? = statement.isNull(at: 0) ? nil : statement.int64(at: 0)
             let category = statement.string(at: 1) ?? ""
@@ -210,16 +216,26 @@ public enum PprofExport {
             ) GROUP BY goid, n
         ),
         attributed AS (
-            SELECT m.start_ns, m.end_ns, m.stack_id, m.category, g.start_function,
+            SELECT m.goid, m.start_ns, m.end_ns, m.stack_id, m.category, g.start_function,
                 g.started_ns, coalesce(g.ended_ns, (SELECT end_ns FROM run)) AS g_end, g.ended_ns
             FROM merged m JOIN goroutines g ON g.run_id = :run_id AND g.goid = m.goid
             WHERE :function IS NULL OR g.start_function = :function
         ),
+        -- With :region, Go's region profiles: the goroutine's [first run, end] does not clip (only the regions
+        -- do; a region open at either end of the trace runs to it), and an interval counts its overlap with
+        -- every region of that name on its goroutine (nested ones each time, as Go sums them).
         counted AS (
             SELECT category, stack_id, start_function,
-                min(end_ns, g_end, coalesce(:to, end_ns))
-                    - max(start_ns, coalesce(started_ns, start_ns), coalesce(:from, start_ns)) AS ns
-            FROM attributed
+                CASE WHEN :region IS NULL THEN
+                    min(end_ns, g_end, coalesce(:to, end_ns))
+                        - max(start_ns, coalesce(started_ns, start_ns), coalesce(:from, start_ns))
+                ELSE (
+                    SELECT coalesce(sum(max(0,
+                        min(a.end_ns, coalesce(r.end_ns, (SELECT end_ns FROM run)), coalesce(:to, a.end_ns))
+                        - max(a.start_ns, coalesce(r.start_ns, 0), coalesce(:from, a.start_ns)))), 0)
+                    FROM regions r WHERE r.run_id = :run_id AND r.goid = a.goid AND r.name = :region)
+                END AS ns
+            FROM attributed a
             WHERE NOT (end_ns >= (SELECT end_ns FROM run) AND (ended_ns IS NULL OR ended_ns > end_ns))
         )
         SELECT stack_id, category, start_function, count(*), sum(ns)
