@@ -51,7 +51,7 @@ public enum PprofExport {
             profile = PprofProfile(
                 sampleTypes: [.init("contentions", "count"), .init("delay", "nanoseconds")],
                 periodType: .init("trace", "count"), period: 1)
-            sql = blockingSQL
+            sql = blockingSQL(for: kind)
         }
         let statement = try db.prepare(sql)
         try statement.bind(.integer(runID), named: ":run_id")
@@ -175,73 +175,96 @@ public enum PprofExport {
     // -pprof=KIND), per (stack, category, start function), with a window [:from, :to] that clips every interval
     // and :function keeping one start function's goroutines. Kept in step with that report by the tests, which
     // compare both with Go.
-    static let blockingSQL = """
-        WITH
-        run AS (SELECT end_ns FROM runs WHERE run_id = :run_id),
-        sched AS (
-            SELECT * FROM (
-                SELECT s.goid, s.state, s.reason, s.start_ns, s.end_ns, s.stack_id,
-                    lag(s.state) OVER w = 'waiting' AND lag(s.end_ns) OVER w = s.start_ns AS woken,
-                    lag(s.waker_stack_id) OVER w AS waker_stack_id
-                FROM goroutine_states s
-                WHERE s.run_id = :run_id AND :kind = 'sched'
-                WINDOW w AS (PARTITION BY s.goid ORDER BY s.start_ns, s.rowid)
-            ) WHERE state = 'runnable'
-        ),
-        raw AS (
-            SELECT
-                CASE
-                    WHEN state = 'waiting' AND reason = 'network' THEN 'net'
-                    WHEN state = 'waiting' AND (instr(reason, 'chan') > 0 OR instr(reason, 'sync') > 0
-                                                OR instr(reason, 'select') > 0) THEN 'sync'
-                    WHEN state IN ('syscall', 'syscall_blocked') THEN 'syscall'
-                END AS kind,
-                goid, state, reason, category, start_ns, end_ns, stack_id
-            FROM goroutine_states
-            WHERE run_id = :run_id AND state IN ('waiting', 'syscall', 'syscall_blocked') AND :kind <> 'sched'
-        ),
-        merged AS (
+    /// The query of one kind: only that kind's branch, so SQLite neither materializes nor scans the others'
+    /// intervals (the all-kinds form took most of its time building the temporary tables of kinds not asked).
+    static func blockingSQL(for kind: Kind?) -> String {
+        let sched = """
+            sched AS (
+                SELECT * FROM (
+                    SELECT s.goid, s.state, s.reason, s.start_ns, s.end_ns, s.stack_id,
+                        lag(s.state) OVER w = 'waiting' AND lag(s.end_ns) OVER w = s.start_ns AS woken,
+                        lag(s.waker_stack_id) OVER w AS waker_stack_id
+                    FROM goroutine_states s
+                    WHERE s.run_id = :run_id AND :kind = 'sched'
+                    WINDOW w AS (PARTITION BY s.goid ORDER BY s.start_ns, s.rowid)
+                ) WHERE state = 'runnable'
+            ),
+            """
+        let raw = """
+            raw AS (
+                SELECT
+                    CASE
+                        WHEN state = 'waiting' AND reason = 'network' THEN 'net'
+                        WHEN state = 'waiting' AND (instr(reason, 'chan') > 0 OR instr(reason, 'sync') > 0
+                                                    OR instr(reason, 'select') > 0) THEN 'sync'
+                        WHEN state IN ('syscall', 'syscall_blocked') THEN 'syscall'
+                    END AS kind,
+                    goid, state, reason, category, start_ns, end_ns, stack_id
+                FROM goroutine_states
+                WHERE run_id = :run_id AND state IN ('waiting', 'syscall', 'syscall_blocked') AND :kind <> 'sched'
+            ),
+            """
+        let syncNet = """
             SELECT goid, start_ns, end_ns, stack_id, category FROM raw
             WHERE kind IN ('sync', 'net') AND :kind = kind
-            UNION ALL
+            """
+        let schedBranch = """
             SELECT goid, start_ns, end_ns,
                 CASE WHEN woken THEN waker_stack_id ELSE stack_id END,
                 CASE WHEN woken THEN 'woken' WHEN reason <> '' THEN reason ELSE 'runnable' END
             FROM sched
-            UNION ALL
+            """
+        // A syscall split into syscall + syscall_blocked is one interval for Go.
+        let syscallBranch = """
             SELECT goid, min(start_ns), max(end_ns), stack_id, 'syscall' FROM (
                 SELECT r.*, sum(CASE WHEN r.state = 'syscall' THEN 1 ELSE 0 END)
                                 OVER (PARTITION BY r.goid ORDER BY r.start_ns, r.state) AS n
                 FROM raw r WHERE r.kind = 'syscall' AND :kind = 'syscall'
             ) GROUP BY goid, n
-        ),
-        attributed AS (
-            SELECT m.goid, m.start_ns, m.end_ns, m.stack_id, m.category, g.start_function,
-                g.started_ns, coalesce(g.ended_ns, (SELECT end_ns FROM run)) AS g_end, g.ended_ns
-            FROM merged m JOIN goroutines g ON g.run_id = :run_id AND g.goid = m.goid
-            WHERE :function IS NULL OR g.start_function = :function
-        ),
-        -- With :region, Go's region profiles: the goroutine's [first run, end] does not clip (only the regions
-        -- do; a region open at either end of the trace runs to it), and an interval counts its overlap with
-        -- every region of that name on its goroutine (nested ones each time, as Go sums them).
-        counted AS (
-            SELECT category, stack_id, start_function,
-                CASE WHEN :region IS NULL THEN
-                    min(end_ns, g_end, coalesce(:to, end_ns))
-                        - max(start_ns, coalesce(started_ns, start_ns), coalesce(:from, start_ns))
-                ELSE (
-                    SELECT coalesce(sum(max(0,
-                        min(a.end_ns, coalesce(r.end_ns, (SELECT end_ns FROM run)), coalesce(:to, a.end_ns))
-                        - max(a.start_ns, coalesce(r.start_ns, 0), coalesce(:from, a.start_ns)))), 0)
-                    FROM regions r WHERE r.run_id = :run_id AND r.goid = a.goid AND r.name = :region)
-                END AS ns
-            FROM attributed a
-            WHERE NOT (end_ns >= (SELECT end_ns FROM run) AND (ended_ns IS NULL OR ended_ns > end_ns))
-        )
-        SELECT stack_id, category, start_function, count(*), sum(ns)
-        FROM counted WHERE ns > 0 GROUP BY stack_id, category, start_function
-        ORDER BY stack_id, category, start_function
-        """
+            """
+        let (ctes, merged): (String, String)
+        switch kind {
+        case .sync?, .net?: (ctes, merged) = (raw, syncNet)
+        case .sched?: (ctes, merged) = (sched, schedBranch)
+        case .syscall?: (ctes, merged) = (raw, syscallBranch)
+        default: (ctes, merged) = (sched + raw, [syncNet, schedBranch, syscallBranch].joined(separator: "UNION ALL\n"))
+        }
+        return """
+            WITH
+            run AS (SELECT end_ns FROM runs WHERE run_id = :run_id),
+            \(ctes)
+            merged(goid, start_ns, end_ns, stack_id, category) AS (
+            \(merged)
+            ),
+            attributed AS (
+                SELECT m.goid, m.start_ns, m.end_ns, m.stack_id, m.category, g.start_function,
+                    g.started_ns, coalesce(g.ended_ns, (SELECT end_ns FROM run)) AS g_end, g.ended_ns
+                FROM merged m JOIN goroutines g ON g.run_id = :run_id AND g.goid = m.goid
+                WHERE :function IS NULL OR g.start_function = :function
+            ),
+            -- With :region, Go's region profiles: the goroutine's [first run, end] does not clip (only the regions
+            -- do; a region open at either end of the trace runs to it), and an interval counts its overlap with
+            -- every region of that name on its goroutine (nested ones each time, as Go sums them).
+            counted AS (
+                SELECT category, stack_id, start_function,
+                    CASE WHEN :region IS NULL THEN
+                        min(end_ns, g_end, coalesce(:to, end_ns))
+                            - max(start_ns, coalesce(started_ns, start_ns), coalesce(:from, start_ns))
+                    ELSE (
+                        SELECT coalesce(sum(max(0,
+                            min(a.end_ns, coalesce(r.end_ns, (SELECT end_ns FROM run)), coalesce(:to, a.end_ns))
+                            - max(a.start_ns, coalesce(r.start_ns, 0), coalesce(:from, a.start_ns)))), 0)
+                        FROM regions r WHERE r.run_id = :run_id AND r.goid = a.goid AND r.name = :region)
+                    END AS ns
+                FROM attributed a
+                -- Open at the end of the trace (Go counts an interval only when it ends): the goroutine did not end then.
+                WHERE NOT (end_ns >= (SELECT end_ns FROM run) AND (ended_ns IS NULL OR ended_ns > end_ns))
+            )
+            SELECT stack_id, category, start_function, count(*), sum(ns)
+            FROM counted WHERE ns > 0 GROUP BY stack_id, category, start_function
+            ORDER BY stack_id, category, start_function
+            """
+    }
 
     static let cpuSQL = """
         SELECT c.stack_id, '', coalesce(g.start_function, ''), count(*), count(*) * \(cpuPeriodNs)
