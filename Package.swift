@@ -19,9 +19,11 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        // gzip for exported profiles (Sources/Warehouse/Export/Gzip.swift says why zlib).
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "GoTrace", swiftSettings: releaseSpeed),
         .target(
-            name: "Warehouse", dependencies: ["GoTrace", "CSQLite"], swiftSettings: releaseSpeed,
+            name: "Warehouse", dependencies: ["GoTrace", "CSQLite", "CZlib"], swiftSettings: releaseSpeed,
             plugins: ["EmbedSQLPlugin"]),
         // Embeds Schema/*.sql and Queries/*.sql into Warehouse as generated Swift source.
         .executableTarget(name: "EmbedSQLTool", path: "Sources/EmbedSQLTool"),

@@ -7,7 +7,8 @@ struct Traceware: ParsableCommand {
         abstract: "A SQLite warehouse for Go execution traces.",
         subcommands: [
             Dump.self,
-            Ingest.self, Schema.self, Runs.self, Query.self, Reports.self, ReportCommand.self, Compare.self, Vacuum.self,
+            Ingest.self, Schema.self, Runs.self, Query.self, Reports.self, ReportCommand.self, Compare.self, Export.self,
+            Vacuum.self,
         ]
     )
 }

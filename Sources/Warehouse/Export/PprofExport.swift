@@ -1,0 +1,278 @@
+import Foundation
+
+public struct ExportError: Error, CustomStringConvertible, Sendable, Equatable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// `traceware export pprof`: a run's blocking or CPU samples as a gzip'd profile.proto that `go tool pprof`
+/// reads like `go tool trace -pprof=KIND`'s.
+public enum PprofExport {
+    public enum Kind: String, CaseIterable, Sendable {
+        case sync, net, syscall, sched, cpu
+    }
+
+    /// Which part of the run: a time window (run ns, as every *_ns column) and the goroutines of one start
+    /// function. nil = no bound.
+    public struct Selection: Sendable {
+        public var fromNs: Int64?
+        public var toNs: Int64?
+        public var function: String?
+        /// Only the time inside regions of this name, as go tool trace's region profiles (/regionblock,
+        /// /regionio) count it: each interval's overlap with its goroutine's regions of that name, summed.
+        public var region: String?
+        public init(fromNs: Int64? = nil, toNs: Int64? = nil, function: String? = nil, region: String? = nil) {
+            self.fromNs = fromNs; self.toNs = toNs; self.function = function; self.region = region
+        }
+        var bindings: [String: DatabaseValue] {
+            [":from": fromNs.map(DatabaseValue.integer) ?? .null, ":to": toNs.map(DatabaseValue.integer) ?? .null,
+             ":function": function.map(DatabaseValue.text) ?? .null, ":region": region.map(DatabaseValue.text) ?? .null]
+        }
+    }
+
+    /// The runtime's default CPU profiling rate is 100 Hz (runtime/pprof.StartCPUProfile); the trace does not
+    /// record the rate, so every CPU sample stands for 10 ms, as a pprof CPU profile at that rate says.
+    public static let cpuPeriodNs: Int64 = 10_000_000
+
+    /// The profile of one kind over the selection; throws when it selects nothing.
+    public static func profile(run runID: Int64, kind: Kind, selection: Selection = .init(), on db: Database)
+        throws -> PprofProfile
+    {
+        var profile: PprofProfile
+        let sql: String
+        switch kind {
+        case .cpu:
+            profile = PprofProfile(
+                sampleTypes: [.init("samples", "count"), .init("cpu", "nanoseconds")],
+                periodType: .init("cpu", "nanoseconds"), period: cpuPeriodNs)
+            sql = cpuSQL
+        default:
+            // What traceviewer.BuildProfile writes for go tool trace -pprof=KIND.
+            profile = PprofProfile(
+                sampleTypes: [.init("contentions", "count"), .init("delay", "nanoseconds")],
+                periodType: .init("trace", "count"), period: 1)
+            sql = blockingSQL(for: kind)
+        }
+        let statement = try db.prepare(sql)
+        try statement.bind(.integer(runID), named: ":run_id")
+        if kind != .cpu { try statement.bind(.text(kind.rawValue), named: ":kind") }
+        for (name, value) in selection.bindings where kind != .cpu || name != ":region" {
+            try statement.bind(value, named: name)
+        }
+        if kind == .cpu && selection.region != nil { throw ExportError("--region applies to sync, net, syscall and sched") }
+        while try statement.step() {
+            let stack: Int64? = statement.isNull(at: 0) ? nil : statement.int64(at: 0)
+            let category = statement.string(at: 1) ?? ""
+            let function = statement.string(at: 2) ?? ""
+            var labels: [(key: String, value: String)] = [("start_function", function)]
+            if kind != .cpu { labels.append(("category", category)) }
+            profile.samples.append(.init(
+                stackID: stack, values: [statement.int64(at: 3), statement.int64(at: 4)], labels: labels))
+        }
+        guard !profile.samples.isEmpty else {
+            throw ExportError("the selection holds no \(kind.rawValue) samples in run \(runID)")
+        }
+        return profile
+    }
+
+    /// Frames of the given stacks, innermost first.
+    public static func stacks(run runID: Int64, ids: Set<Int64>, on db: Database) throws -> [Int64: [PprofProfile.Frame]] {
+        var result: [Int64: [PprofProfile.Frame]] = [:]
+        guard !ids.isEmpty else { return result }
+        let statement = try db.prepare("""
+            SELECT r.stack_id, f.pc, f.function, f.file, f.line
+            FROM stack_frame_refs r JOIN frames f ON f.run_id = r.run_id AND f.frame_id = r.frame_id
+            WHERE r.run_id = ? AND r.stack_id IN (SELECT value FROM json_each(?))
+            ORDER BY r.stack_id, r.depth
+            """)
+        let list = "[" + ids.map(String.init).joined(separator: ",") + "]"
+        try statement.bind([.integer(runID), .text(list)])
+        while try statement.step() {
+            result[statement.int64(at: 0), default: []].append(.init(
+                pc: UInt64(bitPattern: statement.int64(at: 1)), function: statement.string(at: 2) ?? "",
+                file: statement.string(at: 3) ?? "", line: statement.int64(at: 4)))
+        }
+        return result
+    }
+
+    /// The gzip'd profile.proto bytes of a profile whose stacks are the run's.
+    public static func gzipped(_ profile: PprofProfile, run runID: Int64, on db: Database) throws -> [UInt8] {
+        let ids = Set(profile.samples.compactMap(\.stackID))
+        return try Gzip.compress(profile.encoded(stacks: try stacks(run: runID, ids: ids, on: db)))
+    }
+
+    /// A profile from any read-only query's rows: column `stack_id` (required) is the sample's stack; every other
+    /// numeric column is a sample value (unit nanoseconds when its name ends in _ns, else count), every text
+    /// column a label. `:run_id` is bound to the run.
+    public static func profile(run runID: Int64, sql: String, on db: Database) throws -> PprofProfile {
+        let statement: Statement
+        do { statement = try db.prepare(sql) } catch { throw ExportError("--sql does not prepare: \(error)") }
+        guard statement.isReadOnly else { throw ExportError("--sql must only read (one SELECT)") }
+        let columns = statement.columnNames
+        guard let stackColumn = columns.firstIndex(of: "stack_id") else {
+            throw ExportError("--sql must return a stack_id column (it returns \(columns.joined(separator: ", ")))")
+        }
+        if let index = try? statement.parameterIndex(":run_id"), index > 0 {
+            try statement.bind(.integer(runID), at: index)
+        }
+        var rows: [[DatabaseValue]] = []
+        while try statement.step() { rows.append(statement.row()) }
+        guard !rows.isEmpty else { throw ExportError("--sql selected no rows") }
+        var valueColumns: [Int] = []
+        var labelColumns: [Int] = []
+        for (i, name) in columns.enumerated() where i != stackColumn {
+            let numeric = rows.allSatisfy { row in
+                switch row[i] { case .integer, .real, .null: return true; default: return false }
+            }
+            if numeric { valueColumns.append(i) } else { labelColumns.append(i) }
+        }
+        guard !valueColumns.isEmpty else { throw ExportError("--sql must return at least one numeric column (a sample value)") }
+        var profile = PprofProfile(
+            sampleTypes: valueColumns.map { i in
+                .init(columns[i], columns[i].hasSuffix("_ns") ? "nanoseconds" : "count")
+            },
+            periodType: .init("trace", "count"), period: 1)
+        for row in rows {
+            let stack: Int64?
+            switch row[stackColumn] {
+            case .integer(let v): stack = v
+            case .null: stack = nil
+            default: throw ExportError("--sql: stack_id must be an integer or NULL, got \(row[stackColumn])")
+            }
+            let values = valueColumns.map { i -> Int64 in
+                switch row[i] { case .integer(let v): return v; case .real(let v): return Int64(v); default: return 0 }
+            }
+            let labels = labelColumns.compactMap { i -> (key: String, value: String)? in
+                if case .text(let v) = row[i] { return (columns[i], v) }
+                return nil
+            }
+            profile.samples.append(.init(stackID: stack, values: values, labels: labels))
+        }
+        return profile
+    }
+
+    /// Writes bytes to `path` through a temporary file in the same directory renamed into place: the target is
+    /// the whole file or untouched. "-" writes to standard output.
+    public static func write(_ bytes: [UInt8], to path: String) throws {
+        if path == "-" {
+            FileHandle.standardOutput.write(Data(bytes))
+            return
+        }
+        let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent().path
+        let temporary = (directory as NSString).appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes)) else {
+            throw ExportError("cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+        guard rename(temporary, path) == 0 else {
+            let message = String(cString: strerror(errno))
+            unlink(temporary)
+            throw ExportError("cannot write \(path): \(message)")
+        }
+    }
+
+    // The kinds and rules of Queries/blocking-stacks.sql (see its doc header; checked against go tool trace
+    // -pprof=KIND), per (stack, category, start function), with a window [:from, :to] that clips every interval
+    // and :function keeping one start function's goroutines. Kept in step with that report by the tests, which
+    // compare both with Go.
+    /// The query of one kind: only that kind's branch, so SQLite neither materializes nor scans the others'
+    /// intervals (the all-kinds form took most of its time building the temporary tables of kinds not asked).
+    static func blockingSQL(for kind: Kind?) -> String {
+        let sched = """
+            sched AS (
+                SELECT * FROM (
+                    SELECT s.goid, s.state, s.reason, s.start_ns, s.end_ns, s.stack_id,
+                        lag(s.state) OVER w = 'waiting' AND lag(s.end_ns) OVER w = s.start_ns AS woken,
+                        lag(s.waker_stack_id) OVER w AS waker_stack_id
+                    FROM goroutine_states s
+                    WHERE s.run_id = :run_id AND :kind = 'sched'
+                    WINDOW w AS (PARTITION BY s.goid ORDER BY s.start_ns, s.interval_id)
+                ) WHERE state = 'runnable'
+            ),
+            """
+        let raw = """
+            raw AS (
+                SELECT
+                    CASE
+                        WHEN state = 'waiting' AND reason = 'network' THEN 'net'
+                        WHEN state = 'waiting' AND (instr(reason, 'chan') > 0 OR instr(reason, 'sync') > 0
+                                                    OR instr(reason, 'select') > 0) THEN 'sync'
+                        WHEN state IN ('syscall', 'syscall_blocked') THEN 'syscall'
+                    END AS kind,
+                    goid, state, reason, category, start_ns, end_ns, stack_id
+                FROM goroutine_states
+                WHERE run_id = :run_id AND state IN ('waiting', 'syscall', 'syscall_blocked') AND :kind <> 'sched'
+            ),
+            """
+        let syncNet = """
+            SELECT goid, start_ns, end_ns, stack_id, category FROM raw
+            WHERE kind IN ('sync', 'net') AND :kind = kind
+            """
+        let schedBranch = """
+            SELECT goid, start_ns, end_ns,
+                CASE WHEN woken THEN waker_stack_id ELSE stack_id END,
+                CASE WHEN woken THEN 'woken' WHEN reason <> '' THEN reason ELSE 'runnable' END
+            FROM sched
+            """
+        // A syscall split into syscall + syscall_blocked is one interval for Go.
+        let syscallBranch = """
+            SELECT goid, min(start_ns), max(end_ns), stack_id, 'syscall' FROM (
+                SELECT r.*, sum(CASE WHEN r.state = 'syscall' THEN 1 ELSE 0 END)
+                                OVER (PARTITION BY r.goid ORDER BY r.start_ns, r.state) AS n
+                FROM raw r WHERE r.kind = 'syscall' AND :kind = 'syscall'
+            ) GROUP BY goid, n
+            """
+        let (ctes, merged): (String, String)
+        switch kind {
+        case .sync?, .net?: (ctes, merged) = (raw, syncNet)
+        case .sched?: (ctes, merged) = (sched, schedBranch)
+        case .syscall?: (ctes, merged) = (raw, syscallBranch)
+        default: (ctes, merged) = (sched + raw, [syncNet, schedBranch, syscallBranch].joined(separator: "UNION ALL\n"))
+        }
+        return """
+            WITH
+            run AS (SELECT end_ns FROM runs WHERE run_id = :run_id),
+            \(ctes)
+            merged(goid, start_ns, end_ns, stack_id, category) AS (
+            \(merged)
+            ),
+            attributed AS (
+                SELECT m.goid, m.start_ns, m.end_ns, m.stack_id, m.category, g.start_function,
+                    g.started_ns, coalesce(g.ended_ns, (SELECT end_ns FROM run)) AS g_end, g.ended_ns
+                FROM merged m JOIN goroutines g ON g.run_id = :run_id AND g.goid = m.goid
+                WHERE :function IS NULL OR g.start_function = :function
+            ),
+            -- With :region, Go's region profiles: the goroutine's [first run, end] does not clip (only the regions
+            -- do; a region open at either end of the trace runs to it), and an interval counts its overlap with
+            -- every region of that name on its goroutine (nested ones each time, as Go sums them).
+            counted AS (
+                SELECT category, stack_id, start_function,
+                    CASE WHEN :region IS NULL THEN
+                        min(end_ns, g_end, coalesce(:to, end_ns))
+                            - max(start_ns, coalesce(started_ns, start_ns), coalesce(:from, start_ns))
+                    ELSE (
+                        SELECT coalesce(sum(max(0,
+                            min(a.end_ns, coalesce(r.end_ns, (SELECT end_ns FROM run)), coalesce(:to, a.end_ns))
+                            - max(a.start_ns, coalesce(r.start_ns, 0), coalesce(:from, a.start_ns)))), 0)
+                        FROM regions r WHERE r.run_id = :run_id AND r.goid = a.goid AND r.name = :region)
+                    END AS ns
+                FROM attributed a
+                -- Open at the end of the trace (Go counts an interval only when it ends): the goroutine did not end then.
+                WHERE NOT (end_ns >= (SELECT end_ns FROM run) AND (ended_ns IS NULL OR ended_ns > end_ns))
+            )
+            SELECT stack_id, category, start_function, count(*), sum(ns)
+            FROM counted WHERE ns > 0 GROUP BY stack_id, category, start_function
+            ORDER BY stack_id, category, start_function
+            """
+    }
+
+    static let cpuSQL = """
+        SELECT c.stack_id, '', coalesce(g.start_function, ''), count(*), count(*) * \(cpuPeriodNs)
+        FROM cpu_samples c LEFT JOIN goroutines g ON g.run_id = c.run_id AND g.goid = c.goid
+        WHERE c.run_id = :run_id
+            AND (:from IS NULL OR c.ts_ns >= :from) AND (:to IS NULL OR c.ts_ns <= :to)
+            AND (:function IS NULL OR g.start_function = :function)
+        GROUP BY c.stack_id, g.start_function
+        ORDER BY c.stack_id, g.start_function
+        """
+}
