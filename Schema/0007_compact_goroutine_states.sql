@@ -67,7 +67,7 @@ SELECT i.run_id AS run_id, -- doc: The run (runs.run_id).
        i.goid AS goid, -- doc: The goroutine (goroutines.goid).
        k.state AS state, -- doc: 'running', 'runnable', 'waiting', 'syscall', or 'syscall_blocked' (in a syscall after its P was taken away).
        k.reason AS reason, -- doc: The trace's block or stop reason, e.g. 'sync', 'chan receive', 'preempted'; '' where there is none.
-       k.category AS category, -- doc: Finer cause from the reason and the stack: mutex, rwmutex, waitgroup, cond, semaphore, once, chan_send, chan_recv, select, sleep, network, syscall, gc, preempted, runtime, other; '' for running/runnable without a cause.
+       k.category AS category, -- doc: Finer cause from the reason and the stack: mutex, rwmutex, waitgroup, cond, semaphore, once, chan_send, chan_recv, select, sleep, network, syscall, gc, preempted, runtime, other; '' for running/runnable without a cause. mutex/rwmutex is the one definition of a lock wait that every report uses: reason 'sync' and a lock frame in the block stack (sync.(*Mutex).Lock/lockSlow, internal/sync.(*Mutex).Lock/lockSlow, sync.(*RWMutex).Lock/RLock, sync.(*rlocker).Lock), rwmutex when the stack goes through sync.(*RWMutex) or sync.(*rlocker).Lock; so the lock Cond.Wait or Once.Do takes again is mutex. Other waits: the outermost sync primitive of the stack, else by reason.
        i.start_ns AS start_ns, -- doc: Start of the interval.
        i.start_ns + i.duration_ns AS end_ns, -- doc: End of the interval (an interval still open at the end of the trace closes at the last event).
        i.duration_ns AS duration_ns, -- doc: end_ns - start_ns.

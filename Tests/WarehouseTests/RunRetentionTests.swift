@@ -31,7 +31,7 @@ import Testing
         #expect(try db.rows("SELECT run_id, note FROM later_per_run") == [[.integer(2), .text("c")]])
         #expect(try db.rows("SELECT id, note FROM no_runs") == [[.integer(1), .text("kept")]])
         let tables = try RunRetention.tablesWithRunID(in: db)
-        #expect(tables.contains("later_per_run") && tables.contains("goroutine_states") && tables.last == "runs")
+        #expect(tables.contains("later_per_run") && tables.contains("goroutine_intervals") && tables.last == "runs")
         #expect(!tables.contains("no_runs") && !tables.contains("saved_reports"))
         for table in tables {
             #expect(try db.scalarInt64("SELECT count(*) FROM \(quoteIdentifier(table)) WHERE run_id = 1") == 0, "\(table)")
