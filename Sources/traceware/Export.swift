@@ -43,11 +43,7 @@ struct ExportPprof: ParsableCommand {
     }
 
     func run() throws {
-        let db = try WarehouseStore.openForReading(database.resolvedPath)
-        let runIDs = try RunSelector.resolve(runSpec, in: db)
-        guard runIDs.count == 1, let runID = runIDs.first else {
-            throw ExportError("label \(runSpec ?? "") names \(runIDs.count) runs: give one run id (see traceware runs)")
-        }
+        let (db, runID) = try exportedRun(runSpec, database)
         let profile: PprofProfile
         if let sql {
             profile = try PprofExport.profile(run: runID, sql: sql, on: db)
@@ -86,15 +82,21 @@ struct ExportTimeline: ParsableCommand {
     }
 
     func run() throws {
-        let db = try WarehouseStore.openForReading(database.resolvedPath)
-        let runIDs = try RunSelector.resolve(runSpec, in: db)
-        guard runIDs.count == 1, let runID = runIDs.first else {
-            throw ExportError("label \(runSpec ?? "") names \(runIDs.count) runs: give one run id (see traceware runs)")
-        }
+        let (db, runID) = try exportedRun(runSpec, database)
         var bytes = try TimelineExport.json(
             run: runID,
             selection: .init(fromNs: from, toNs: to, function: function, goroutinesSQL: goroutines, force: force), on: db)
         if output.hasSuffix(".gz") { bytes = try Gzip.compress(bytes) }
         try PprofExport.write(bytes, to: output)
     }
+}
+
+/// The warehouse and the one run an export reads: a label that names several runs is refused.
+private func exportedRun(_ runSpec: String?, _ database: DatabaseOptions) throws -> (Database, Int64) {
+    let db = try WarehouseStore.openForReading(database.resolvedPath)
+    let runIDs = try RunSelector.resolve(runSpec, in: db)
+    guard runIDs.count == 1, let runID = runIDs.first else {
+        throw ExportError("label \(runSpec ?? "") names \(runIDs.count) runs: give one run id (see traceware runs)")
+    }
+    return (db, runID)
 }

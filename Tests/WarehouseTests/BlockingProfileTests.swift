@@ -19,15 +19,7 @@ enum BlockingProfileSupport {
     /// Go's profile of one kind: per stack text ("function:line < ...", innermost first; a frame Go knows only by
     /// PC 0 is ":0", as the warehouse prints it), the sample count and the time.
     static func goProfile(_ kind: String, _ trace: String) throws -> [String: (count: Int64, ns: Int64)] {
-        let directory = try TemporaryDirectory()
-        let profile = directory.path("\(kind).pb")
-        let (status, _, stderr) = try TestProcess.run(
-            "/bin/sh", ["-c", "exec \"$0\" tool trace -pprof=\"$1\" \"$2\" > \"$3\"", goBinary, kind, trace, profile],
-            environment: env)
-        guard status == 0 else { throw GoSummary.Failure(description: "go tool trace -pprof=\(kind) \(trace): \(stderr)") }
-        let (rawStatus, raw, rawError) = try TestProcess.run(goBinary, ["tool", "pprof", "-raw", profile], environment: env)
-        guard rawStatus == 0 else { throw GoSummary.Failure(description: "go tool pprof -raw: \(rawError)") }
-        return parseRaw(raw)
+        parseRaw(try ReportCoreSupport.pprofRaw(kind, trace))
     }
 
     /// pprof -raw: "Samples:" lines `count ns: loc loc ...`; "Locations" lines `id: 0xPC M=1 function

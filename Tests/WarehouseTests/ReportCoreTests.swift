@@ -82,6 +82,11 @@ enum ReportCoreSupport {
     /// `go tool trace -pprof=KIND TRACE | go tool pprof -raw`: per stack ("function:line < ...", innermost
     /// first, as blocking-stacks prints it), the sample count and the time in ns.
     static func pprof(_ kind: String, _ trace: String) throws -> [String: (count: Int64, ns: Int64)] {
+        parseRaw(try pprofRaw(kind, trace))
+    }
+
+    /// `go tool trace -pprof=KIND TRACE | go tool pprof -raw`, the text.
+    static func pprofRaw(_ kind: String, _ trace: String) throws -> String {
         let directory = try TemporaryDirectory()
         let profile = directory.path("\(kind).pb")
         let env = ["GOTOOLCHAIN": "local", "GOFLAGS": "", "GOPROXY": "off"]
@@ -91,7 +96,7 @@ enum ReportCoreSupport {
         guard status == 0 else { throw GoSummary.Failure(description: "go tool trace -pprof=\(kind) \(trace): \(stderr)") }
         let (rawStatus, raw, rawError) = try TestProcess.run(goBinary, ["tool", "pprof", "-raw", profile], environment: env)
         guard rawStatus == 0 else { throw GoSummary.Failure(description: "go tool pprof -raw: \(rawError)") }
-        return parseRaw(raw)
+        return raw
     }
 
     /// Parses pprof -raw: "Samples:" lines `count ns: loc loc ...`, "Locations" lines
