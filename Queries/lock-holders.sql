@@ -4,7 +4,8 @@
 -- doc: One row per run, lock site and holder site. The waits are mutex-share's lock waits, exactly: waiting
 -- doc: intervals of user goroutines (goroutines.is_system = 0, not the tracer's runtime/trace.* goroutine) with
 -- doc: reason 'sync' whose block stack has a lock frame (sync.(*Mutex).Lock/lockSlow, internal/sync.(*Mutex).Lock/
--- doc: lockSlow, sync.(*RWMutex).Lock/RLock, sync.(*rlocker).Lock), so wait_ns sums to mutex-share's mutex_ns.
+-- doc: lockSlow, sync.(*RWMutex).Lock/RLock, sync.(*rlocker).Lock), so wait_ns sums to mutex-share's mutex_ns:
+-- doc: goroutine_states.category 'mutex' or 'rwmutex', the one lock-wait definition the ingest stores.
 -- doc: lock_site: the waiter's innermost user frame (outside the standard library) in its block stack, '?' if none.
 -- doc: holder_site: the innermost user frame of the stack of the event that ended the wait (goroutine_states.
 -- doc: waker_stack_id). For a Mutex wait that event is the semaphore release in Unlock, so the holder site is the
@@ -24,20 +25,18 @@ user_goroutines AS (
     SELECT goid FROM goroutines
     WHERE run_id = :run_id AND is_system = 0 AND start_function NOT LIKE 'runtime/trace.%'
 ),
-lock_stacks AS (
-    SELECT DISTINCT r.stack_id
-    FROM frames f JOIN stack_frame_refs r ON r.run_id = f.run_id AND r.frame_id = f.frame_id
-    WHERE f.run_id = :run_id AND f.function IN (
-        'sync.(*Mutex).Lock', 'sync.(*Mutex).lockSlow',
-        'internal/sync.(*Mutex).Lock', 'internal/sync.(*Mutex).lockSlow',
-        'sync.(*RWMutex).Lock', 'sync.(*RWMutex).RLock', 'sync.(*rlocker).Lock')
+-- Lock waits are goroutine_states.category 'mutex'/'rwmutex' (the one definition, stored at ingest: reason 'sync'
+-- and a lock frame in the block stack). Read from goroutine_intervals by kind, one user goroutine's range at a
+-- time: no per-row kind lookup or stack test.
+lock_kinds AS (
+    SELECT kind_id FROM goroutine_interval_kinds
+    WHERE run_id = :run_id AND state = 'waiting' AND category IN ('mutex', 'rwmutex')
 ),
 waits AS (
-    SELECT s.stack_id, s.waker_stack_id, s.duration_ns
-    FROM goroutine_states s
-    JOIN user_goroutines g ON g.goid = s.goid
-    JOIN lock_stacks k ON k.stack_id = s.stack_id
-    WHERE s.run_id = :run_id AND s.state = 'waiting' AND s.reason = 'sync'
+    SELECT i.stack_id, i.waker_stack_id, i.duration_ns
+    FROM user_goroutines g
+    CROSS JOIN goroutine_intervals i ON i.run_id = :run_id AND i.goid = g.goid
+    WHERE i.kind_id IN (SELECT kind_id FROM lock_kinds)
 ),
 by_stack AS (
     SELECT stack_id, waker_stack_id, count(*) AS waits, sum(duration_ns) AS ns
