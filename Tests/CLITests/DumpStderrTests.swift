@@ -3,8 +3,7 @@ import TestSupport
 import Testing
 
 /// Tests needing Go run when Go is present, and also in CI, where a missing Go must fail loudly.
-private let goOracleRuns = FileManager.default.isExecutableFile(atPath: goBinary)
-    || ProcessInfo.processInfo.environment["CI"] == "true"
+private var goOracleRuns: Bool { goIsAvailable || isCI }
 
 /// Issue 15, item 4: `traceware dump` on a damaged or unreadable trace behaves as `go tool trace -d=parsed`:
 /// the same events on stdout, the same stderr (the error alone, no loss percentage) and the same exit status.

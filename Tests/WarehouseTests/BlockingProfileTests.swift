@@ -10,9 +10,8 @@ import Testing
 enum BlockingProfileSupport {
     static let kinds = ["sync", "net", "syscall", "sched"]
 
-    static let goAvailable = FileManager.default.isExecutableFile(atPath: goBinary)
     /// Tests needing Go run when it is there, and in CI, where a missing Go fails them.
-    static let shouldRun = goAvailable || ProcessInfo.processInfo.environment["CI"] == "true"
+    static var shouldRun: Bool { goIsAvailable || isCI }
 
     static let env: [String: String?] = ["GOTOOLCHAIN": "local", "GOFLAGS": "", "GOPROXY": "off"]
 

@@ -5,8 +5,7 @@ import Testing
 @testable import Warehouse
 
 /// Tests needing Go run when Go is present, and also in CI, where a missing Go must fail loudly.
-private let goOracleRuns = FileManager.default.isExecutableFile(atPath: goBinary)
-    || ProcessInfo.processInfo.environment["CI"] == "true"
+private var goOracleRuns: Bool { goIsAvailable || isCI }
 
 /// Issue 15, items 3 and 5: what a cut, damaged or empty trace leaves in `runs`, checked against Go's reader
 /// (scripts/gotools/readbench: internal/trace's NewReader/ReadEvent, printing the event count) on the bytes

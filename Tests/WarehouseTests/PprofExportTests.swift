@@ -19,21 +19,13 @@ enum PprofExportSupport {
         }
     }()
 
-    static let directory = FileManager.default.temporaryDirectory
-        .appendingPathComponent("traceware-pprof-export-\(getpid())").path
+    /// Removed when the test process exits (ReportCoreSupport.Shared).
+    static var directory: String { ReportCoreSupport.sharedDirectory }
 
     /// One warehouse of every fixture, ingested once per test process.
-    static let shared: GoSummary.Outcome<(path: String, runIDs: [String: Int64])> = {
+    static let shared: GoSummary.Outcome<ReportCoreSupport.Shared> = {
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            atexit { try? FileManager.default.removeItem(atPath: PprofExportSupport.directory) }
-            let path = (directory as NSString).appendingPathComponent("export.db")
-            let db = try WarehouseStore.openForWriting(path)
-            var ids: [String: Int64] = [:]
-            for trace in traces {
-                ids[trace] = try TraceIngest.ingest(path: trace, into: db, source: TraceReaderAdapter.source).runID
-            }
-            return .success((path, ids))
+            return .success(try ReportCoreSupport.Shared(traces, name: "export.db"))
         } catch {
             return .failure("ingesting the fixtures failed: \(error)")
         }

@@ -23,16 +23,16 @@ enum ReportCoreSupport {
     static let sharedDirectory = FileManager.default.temporaryDirectory
         .appendingPathComponent("traceware-report-core-\(getpid())").path
 
-    /// One warehouse holding every trace these tests use, ingested once per test process; each test opens its
-    /// own read-only connection.
+    /// One warehouse holding every trace a suite uses, ingested once per test process (file `name` in
+    /// sharedDirectory; the export suites have their own); each test opens its own read-only connection.
     final class Shared: Sendable {
         let path: String
         let runIDs: [String: Int64]
 
-        init(_ traces: [String]) throws {
+        init(_ traces: [String], name: String = "reports.db") throws {
             try FileManager.default.createDirectory(atPath: sharedDirectory, withIntermediateDirectories: true)
             atexit { try? FileManager.default.removeItem(atPath: ReportCoreSupport.sharedDirectory) }
-            path = (sharedDirectory as NSString).appendingPathComponent("reports.db")
+            path = (sharedDirectory as NSString).appendingPathComponent(name)
             let db = try WarehouseStore.openForWriting(path)
             var ids: [String: Int64] = [:]
             for trace in traces {

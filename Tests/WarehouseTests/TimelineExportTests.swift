@@ -13,20 +13,9 @@ enum TimelineSupport {
         ["mutex", "annotation", "gc", "tcp"].map { ReportCoreSupport.fixture(v, $0) }
     }.filter { FileManager.default.fileExists(atPath: $0) }
 
-    static let directory = FileManager.default.temporaryDirectory
-        .appendingPathComponent("traceware-timeline-\(getpid())").path
-
-    static let shared: GoSummary.Outcome<(path: String, runIDs: [String: Int64])> = {
+    static let shared: GoSummary.Outcome<ReportCoreSupport.Shared> = {
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            atexit { try? FileManager.default.removeItem(atPath: TimelineSupport.directory) }
-            let path = (directory as NSString).appendingPathComponent("timeline.db")
-            let db = try WarehouseStore.openForWriting(path)
-            var ids: [String: Int64] = [:]
-            for trace in traces {
-                ids[trace] = try TraceIngest.ingest(path: trace, into: db, source: TraceReaderAdapter.source).runID
-            }
-            return .success((path, ids))
+            return .success(try ReportCoreSupport.Shared(traces, name: "timeline.db"))
         } catch {
             return .failure("ingesting failed: \(error)")
         }
