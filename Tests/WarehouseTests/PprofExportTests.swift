@@ -83,6 +83,32 @@ enum PprofExportSupport {
         }
     }
 
+    /// A run ingested before migration 0012 has no blocking_profile_functions rows: the export computes from
+    /// goroutine_states then, and still equals Go (the rows deleted here stand for such a run).
+    @Test(arguments: [ReportCoreSupport.fixture("1.27", "mutex"), ReportCoreSupport.fixture("1.22", "tcp")])
+    func runsWithoutTheSplitStillEqualGo(trace: String) throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.path("old.db")
+        let writer = try WarehouseStore.openForWriting(path)
+        let runID = try TraceIngest.ingest(path: trace, into: writer, source: TraceReaderAdapter.source).runID
+        #expect(try writer.scalarInt64("SELECT count(*) FROM blocking_profile_functions WHERE run_id = ?", [.integer(runID)]) ?? 0 > 0)
+        try writer.execute("DELETE FROM blocking_profile_functions")
+        let db = try WarehouseStore.openForReading(path)
+        var compared = 0
+        for kind in [PprofExport.Kind.sync, .net, .syscall, .sched] {
+            #expect(try PprofExport.fastSQL(run: runID, kind: kind, selection: .init(), on: db) == nil
+                    || db.scalarInt64("SELECT count(*) FROM blocking_profile WHERE run_id = ? AND kind = ?", [.integer(runID), .text(kind.rawValue)]) == 0)
+            let ours = try PprofExportSupport.ours(kind, runID: runID, db: db, in: dir)
+            let go = try ReportCoreSupport.pprof(kind.rawValue, trace)
+            if !go.isEmpty { compared += 1 }
+            for stack in Set(ours.keys).union(go.keys).sorted() {
+                #expect(ours[stack]?.count == go[stack]?.count && ours[stack]?.ns == go[stack]?.ns,
+                        "\(trace) \(kind) \(stack): ours \(ours[stack].map { "\($0)" } ?? "none"), Go \(go[stack].map { "\($0)" } ?? "none")")
+            }
+        }
+        #expect(compared >= 2)
+    }
+
     static let cpuSamplesTool = GoSummary.tool("cpusamples")
 
     /// --kind cpu equals Go's reader's CPU samples (scripts/gotools/cpusamples: EventStackSample per stack) on
