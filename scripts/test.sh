@@ -54,6 +54,21 @@ export TRACEWARE_GO=$go
 export GOTOOLCHAIN=local GOPROXY=off GOFLAGS=
 say "oracle: $TRACEWARE_GO ($want)"
 
+# The timeline's browser check (Tests/WarehouseTests/TimelineBrowserTests.swift) opens Go's trace viewer in
+# headless Chromium: $TRACEWARE_CHROMIUM, else chromium or chromium-browser on PATH. Without one it is skipped
+# locally and fails in CI (.ci/run installs Debian's chromium).
+if [ -z "${TRACEWARE_CHROMIUM:-}" ]; then
+  for c in chromium chromium-browser; do
+    if command -v "$c" >/dev/null 2>&1; then TRACEWARE_CHROMIUM=$(command -v "$c"); break; fi
+  done
+fi
+if [ -n "${TRACEWARE_CHROMIUM:-}" ]; then
+  export TRACEWARE_CHROMIUM
+  say "browser: $TRACEWARE_CHROMIUM"
+else
+  say "no chromium found: the timeline's browser check is skipped (it fails in CI); apt-get install chromium, or set TRACEWARE_CHROMIUM"
+fi
+
 # `go tool trace` and `go tool pprof` build themselves on first use (about 10 s each): do it once here rather than
 # inside the first test that happens to need them.
 "$TRACEWARE_GO" tool trace -d=parsed Tests/Fixtures/traces/go1.27/mutex.trace >/dev/null

@@ -19,7 +19,9 @@ struct ExportPprof: ParsableCommand {
             delay/nanoseconds), with the blocking-stacks report's rules; cpu is the trace's CPU samples \
             (samples/count, cpu/nanoseconds, 10 ms each). Each sample carries the labels start_function and \
             category (-tagfocus). --from/--to clip every interval to a window (ns from the run's start); \
-            --function keeps one start function's goroutines; --region counts only the time inside regions of that name. --sql turns a read-only query's rows into a \
+            --function keeps one start function's goroutines; --region counts only the time inside regions of that \
+            name, --task-type only the time inside tasks of that type (inside their regions). --sql turns a \
+            read-only query's rows into a \
             profile: column stack_id, numeric columns as values (unit ns when named *_ns), text columns as labels; \
             :run_id is bound.
             """)
@@ -30,14 +32,16 @@ struct ExportPprof: ParsableCommand {
     @Option(help: "Window end, ns from the start of the run.") var to: Int64?
     @Option(help: "Only the goroutines with this start function.") var function: String?
     @Option(help: "Only the time inside regions of this name (as go tool trace's region profiles).") var region: String?
+    @Option(name: .customLong("task-type"), help: "Only the time inside tasks of this type (inside the regions of such tasks).")
+    var taskType: String?
     @Option(help: "A read-only query whose rows become the samples (instead of --kind).") var sql: String?
     @Option(name: .short, help: "Output file ('-' for standard output).") var output: String = "-"
     @OptionGroup var database: DatabaseOptions
 
     func validate() throws {
         if (kind == nil) == (sql == nil) { throw ValidationError("give exactly one of --kind and --sql") }
-        if sql != nil && (from != nil || to != nil || function != nil || region != nil) {
-            throw ValidationError("--sql selects its own rows: --from, --to, --function and --region do not apply")
+        if sql != nil && (from != nil || to != nil || function != nil || region != nil || taskType != nil) {
+            throw ValidationError("--sql selects its own rows: --from, --to, --function, --region and --task-type do not apply")
         }
         if let from, let to, from >= to { throw ValidationError("--from must be before --to") }
     }
@@ -49,7 +53,7 @@ struct ExportPprof: ParsableCommand {
             profile = try PprofExport.profile(run: runID, sql: sql, on: db)
         } else {
             profile = try PprofExport.profile(
-                run: runID, kind: kind!, selection: .init(fromNs: from, toNs: to, function: function, region: region), on: db)
+                run: runID, kind: kind!, selection: .init(fromNs: from, toNs: to, function: function, region: region, taskType: taskType), on: db)
         }
         try PprofExport.write(try PprofExport.gzipped(profile, run: runID, on: db), to: output)
     }
@@ -63,7 +67,7 @@ struct ExportTimeline: ParsableCommand {
             A track per goroutine (state slices with reason, category and stack; logs), per P, GC cycles and STW \
             pauses, regions, tasks, and wake-ups as flow arrows. --from/--to (ns from the run's start) clip to a \
             window; --function or --goroutines (a read-only query returning goid; :run_id is bound) pick \
-            goroutines. Gzip'd when -o ends in .gz. Above \(TimelineExport.eventLimit) events it refuses unless \
+            goroutines, --task-type those that had a region in a task of that type. Gzip'd when -o ends in .gz. Above \(TimelineExport.eventLimit) events it refuses unless \
             --force.
             """)
 
@@ -72,6 +76,8 @@ struct ExportTimeline: ParsableCommand {
     @Option(help: "Window end, ns from the start of the run.") var to: Int64?
     @Option(help: "Only the goroutines with this start function.") var function: String?
     @Option(help: "Only the goroutines a read-only query returns (column goid).") var goroutines: String?
+    @Option(name: .customLong("task-type"), help: "Only the goroutines that took part in tasks of this type (had a region in one).")
+    var taskType: String?
     @Flag(help: "Write even above the event limit.") var force = false
     @Option(name: .short, help: "Output file ('-' for standard output; *.gz is gzip'd).") var output: String = "-"
     @OptionGroup var database: DatabaseOptions
@@ -85,7 +91,8 @@ struct ExportTimeline: ParsableCommand {
         let (db, runID) = try exportedRun(runSpec, database)
         var bytes = try TimelineExport.json(
             run: runID,
-            selection: .init(fromNs: from, toNs: to, function: function, goroutinesSQL: goroutines, force: force), on: db)
+            selection: .init(fromNs: from, toNs: to, function: function, goroutinesSQL: goroutines, force: force, taskType: taskType),
+            on: db)
         if output.hasSuffix(".gz") { bytes = try Gzip.compress(bytes) }
         try PprofExport.write(bytes, to: output)
     }

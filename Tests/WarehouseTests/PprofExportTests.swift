@@ -83,6 +83,32 @@ enum PprofExportSupport {
         }
     }
 
+    /// A run ingested before migration 0012 has no blocking_profile_functions rows: the export computes from
+    /// goroutine_states then, and still equals Go (the rows deleted here stand for such a run).
+    @Test(arguments: [ReportCoreSupport.fixture("1.27", "mutex"), ReportCoreSupport.fixture("1.22", "tcp")])
+    func runsWithoutTheSplitStillEqualGo(trace: String) throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.path("old.db")
+        let writer = try WarehouseStore.openForWriting(path)
+        let runID = try TraceIngest.ingest(path: trace, into: writer, source: TraceReaderAdapter.source).runID
+        #expect(try writer.scalarInt64("SELECT count(*) FROM blocking_profile_functions WHERE run_id = ?", [.integer(runID)]) ?? 0 > 0)
+        try writer.execute("DELETE FROM blocking_profile_functions")
+        let db = try WarehouseStore.openForReading(path)
+        var compared = 0
+        for kind in [PprofExport.Kind.sync, .net, .syscall, .sched] {
+            #expect(try PprofExport.fastSQL(run: runID, kind: kind, selection: .init(), on: db) == nil
+                    || db.scalarInt64("SELECT count(*) FROM blocking_profile WHERE run_id = ? AND kind = ?", [.integer(runID), .text(kind.rawValue)]) == 0)
+            let ours = try PprofExportSupport.ours(kind, runID: runID, db: db, in: dir)
+            let go = try ReportCoreSupport.pprof(kind.rawValue, trace)
+            if !go.isEmpty { compared += 1 }
+            for stack in Set(ours.keys).union(go.keys).sorted() {
+                #expect(ours[stack]?.count == go[stack]?.count && ours[stack]?.ns == go[stack]?.ns,
+                        "\(trace) \(kind) \(stack): ours \(ours[stack].map { "\($0)" } ?? "none"), Go \(go[stack].map { "\($0)" } ?? "none")")
+            }
+        }
+        #expect(compared >= 2)
+    }
+
     static let cpuSamplesTool = GoSummary.tool("cpusamples")
 
     /// --kind cpu equals Go's reader's CPU samples (scripts/gotools/cpusamples: EventStackSample per stack) on
@@ -290,5 +316,109 @@ enum PprofExportSupport {
             }
         }
         if fixture == "made-at-test-time" { #expect(nonEmpty >= 2, "only \(nonEmpty) of Go's region profiles hold samples") }
+    }
+}
+
+/// --task-type against go tool trace. Go has no profile per task type; a goroutine takes part in a task through
+/// its regions, and Go's region profiles (/regionblock, /regionio, /regionsyscall, /regionsched with ?type=NAME)
+/// count the time inside regions of one name. A program written at test time gives each task type region names
+/// of its own: tasks "job" hold region "lock" (with a nested "lock" and mutex contention inside) then region
+/// "recv" (a channel receive), tasks "other" hold region "wait" (the same mutex), and region "free" is in no task.
+/// A goroutine leaves a region only while running, so no wait straddles two regions: --task-type job is Go's
+/// profile of "lock" plus that of "recv", stack by stack (counts and delays), and --task-type other is Go's
+/// profile of "wait". --region lock checks the nested regions of one name (Go keeps the outermost only).
+@Suite struct PprofTaskTypeTests {
+    static let taskTrace: GoSummary.Outcome<String> = {
+        do {
+            let dir = (PprofExportSupport.directory as NSString).appendingPathComponent("tasks")
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let source = """
+                package main
+
+                import (
+                \t"context"
+                \t"os"
+                \t"runtime/trace"
+                \t"sync"
+                \t"time"
+                )
+
+                func spin(n int) int { x := 0; for i := 0; i < n; i++ { x += i * i }; return x }
+
+                func main() {
+                \tf, _ := os.Create(os.Args[1])
+                \ttrace.Start(f)
+                \tvar mu sync.Mutex
+                \tvar wg sync.WaitGroup
+                \tch := make(chan int)
+                \tfor w := 0; w < 4; w++ {
+                \t\twg.Add(1)
+                \t\tgo func() {
+                \t\t\tdefer wg.Done()
+                \t\t\tfor i := 0; i < 20; i++ {
+                \t\t\t\tctx, task := trace.NewTask(context.Background(), "job")
+                \t\t\t\ttrace.WithRegion(ctx, "lock", func() {
+                \t\t\t\t\tspin(200)
+                \t\t\t\t\ttrace.WithRegion(ctx, "lock", func() { mu.Lock(); time.Sleep(20 * time.Microsecond); spin(1000); mu.Unlock() })
+                \t\t\t\t})
+                \t\t\t\ttrace.WithRegion(ctx, "recv", func() { <-ch })
+                \t\t\t\ttask.End()
+                \t\t\t\toctx, other := trace.NewTask(context.Background(), "other")
+                \t\t\t\ttrace.WithRegion(octx, "wait", func() { mu.Lock(); time.Sleep(10 * time.Microsecond); mu.Unlock() })
+                \t\t\t\tother.End()
+                \t\t\t}
+                \t\t}()
+                \t}
+                \tfor i := 0; i < 80; i++ { time.Sleep(50 * time.Microsecond); ch <- i }
+                \twg.Wait()
+                \ttrace.WithRegion(context.Background(), "free", func() { mu.Lock(); spin(100); mu.Unlock() })
+                \ttrace.Stop()
+                }
+                """
+            let main = (dir as NSString).appendingPathComponent("main.go")
+            try source.write(toFile: main, atomically: true, encoding: .utf8)
+            let trace = (dir as NSString).appendingPathComponent("tasks.trace")
+            let (status, _, stderr) = try TestProcess.run(
+                goBinary, ["run", main, trace], directory: dir,
+                environment: ["GOTOOLCHAIN": "local", "GOFLAGS": "", "GOPROXY": "off", "GO111MODULE": "off",
+                              "GOCACHE": (dir as NSString).appendingPathComponent("cache")])
+            guard status == 0 else { return .failure("go run tasks program: \(stderr)") }
+            return .success(trace)
+        } catch {
+            return .failure("\(error)")
+        }
+    }()
+
+    @Test(.enabled(if: goIsAvailable || isCI))
+    func taskTypeEqualsGoRegionProfilesOfItsRegions() throws {
+        let trace = try Self.taskTrace.get()
+        let dir = try TemporaryDirectory()
+        let path = dir.path("tasks.db")
+        let runID = try TraceIngest.ingest(path: trace, into: try WarehouseStore.openForWriting(path), source: TraceReaderAdapter.source).runID
+        let db = try WarehouseStore.openForReading(path)
+        let server = try PprofExportTests.GoTraceServer(trace)
+        var nonEmpty = 0
+        let kinds: [(PprofExport.Kind, String)] = [(.sync, "regionblock"), (.net, "regionio"), (.syscall, "regionsyscall"), (.sched, "regionsched")]
+        for (kind, endpoint) in kinds {
+            for (selection, regions) in [(PprofExport.Selection(taskType: "job"), ["lock", "recv"]),
+                                         (.init(taskType: "other"), ["wait"]), (.init(region: "lock"), ["lock"])] {
+                let ours = try PprofExportSupport.ours(kind, runID: runID, db: db, selection: selection, in: dir)
+                var go: [String: (count: Int64, ns: Int64)] = [:]
+                for region in regions {
+                    for (stack, v) in try server.profile(endpoint, type: region, into: dir.path("go-\(endpoint).pb")) {
+                        go[stack] = ((go[stack]?.count ?? 0) + v.count, (go[stack]?.ns ?? 0) + v.ns)
+                    }
+                }
+                if !go.isEmpty { nonEmpty += 1 }
+                for stack in Set(ours.keys).union(go.keys).sorted() {
+                    #expect(ours[stack]?.count == go[stack]?.count && ours[stack]?.ns == go[stack]?.ns,
+                            "\(kind) \(selection.taskType.map { "task type \($0)" } ?? "region lock") \(stack): ours \(ours[stack].map { "\($0)" } ?? "none"), Go \(go[stack].map { "\($0)" } ?? "none")")
+                }
+            }
+        }
+        // sync and sched of each of the three selections at least.
+        #expect(nonEmpty >= 6, "only \(nonEmpty) of Go's profiles hold samples")
+        // An unknown task type selects nothing.
+        #expect(throws: ExportError.self) { try PprofExport.profile(run: runID, kind: .sync, selection: .init(taskType: "nosuch"), on: db) }
     }
 }

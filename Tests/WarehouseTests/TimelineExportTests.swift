@@ -133,6 +133,50 @@ enum TimelineSupport {
         #expect(TimelineSupport.nestingErrors(events).isEmpty)
     }
 
+    /// --task-type keeps the goroutines that go tool trace's task page (/usertask?type=NAME) shows with region
+    /// events of that type's tasks, for every task type of the annotation fixtures.
+    @Test(arguments: ["1.27", "1.22"].map { ReportCoreSupport.fixture($0, "annotation") })
+    func taskTypeKeepsTheGoroutinesOfGoTaskPage(trace: String) throws {
+        let shared = try TimelineSupport.shared.get()
+        let runID = try #require(shared.runIDs[trace])
+        let db = try WarehouseStore.openForReading(shared.path)
+        let server = try PprofExportTests.GoTraceServer(trace)
+        let dir = try TemporaryDirectory()
+        let types = try db.rows("SELECT DISTINCT name FROM tasks WHERE run_id = ? ORDER BY name", [.integer(runID)])
+            .compactMap { row -> String? in if case .text(let t) = row[0] { return t } else { return nil } }
+        #expect(!types.isEmpty)
+        var compared = 0
+        for type in types {
+            var query = URLComponents(string: "http://\(server.address)/usertask")!
+            query.queryItems = [.init(name: "type", value: type)]
+            let file = dir.path("usertask.html")
+            let (status, _, stderr) = try TestProcess.run("/usr/bin/env", ["curl", "-sSf", "-o", file, query.url!.absoluteString])
+            try #require(status == 0, "curl /usertask?type=\(type): \(stderr)")
+            // Rows: <td class="goid">G</td> then <td>region &#34;NAME&#34; begin</td> (or end, a log, the task).
+            let html = try String(contentsOfFile: file, encoding: .utf8)
+            var go = Set<Int64>()
+            var goid: Int64?
+            for line in html.split(separator: "\n") {
+                let text = line.trimmingCharacters(in: .whitespaces)
+                if text.hasPrefix("<td class=\"goid\">") {
+                    goid = Int64(text.dropFirst("<td class=\"goid\">".count).prefix { $0.isNumber })
+                } else if text.hasPrefix("<td>region "), let g = goid {
+                    go.insert(g)
+                }
+            }
+            let ours: Set<Int64>
+            do {
+                let events = try TimelineSupport.events(try TimelineExport.json(run: runID, selection: .init(taskType: type), on: db))
+                ours = Set(events.filter { $0.ph == "X" && $0.pid == 1 }.map(\.tid))
+            } catch let error as ExportError where error.description.contains("holds no") {
+                ours = []
+            }
+            #expect(ours == go, "\(trace) task type \(type): ours \(ours.sorted()), Go \(go.sorted())")
+            if !go.isEmpty { compared += 1 }
+        }
+        #expect(compared >= 1)
+    }
+
     @Test func sizeGuardAndEmptySelectionRefuse() throws {
         let shared = try TimelineSupport.shared.get()
         let runID = try #require(shared.runIDs[ReportCoreSupport.fixture("1.27", "mutex")])

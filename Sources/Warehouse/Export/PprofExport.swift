@@ -19,15 +19,21 @@ public enum PprofExport {
         public var toNs: Int64?
         public var function: String?
         /// Only the time inside regions of this name, as go tool trace's region profiles (/regionblock,
-        /// /regionio) count it: each interval's overlap with its goroutine's regions of that name, summed.
+        /// /regionio, /regionsyscall, /regionsched with ?type=NAME) count it (see `regionWindows`).
         public var region: String?
-        public init(fromNs: Int64? = nil, toNs: Int64? = nil, function: String? = nil, region: String? = nil) {
+        /// Only the time inside tasks of this type: inside the regions that belong to such a task (a goroutine
+        /// takes part in a task through its regions), counted as Go's region profiles count regions.
+        public var taskType: String?
+        public init(fromNs: Int64? = nil, toNs: Int64? = nil, function: String? = nil, region: String? = nil,
+                    taskType: String? = nil) {
             self.fromNs = fromNs; self.toNs = toNs; self.function = function; self.region = region
+            self.taskType = taskType
         }
         var bindings: [String: DatabaseValue] {
             [":from": fromNs.map(DatabaseValue.integer) ?? .null, ":to": toNs.map(DatabaseValue.integer) ?? .null,
-             ":function": function.map(DatabaseValue.text) ?? .null, ":region": region.map(DatabaseValue.text) ?? .null]
+             ":function": function.map(DatabaseValue.text) ?? .null]
         }
+        var byRegions: Bool { region != nil || taskType != nil }
     }
 
     /// The runtime's default CPU profiling rate is 100 Hz (runtime/pprof.StartCPUProfile); the trace does not
@@ -53,13 +59,18 @@ public enum PprofExport {
                 periodType: .init("trace", "count"), period: 1)
             sql = blockingSQL(for: kind)
         }
-        let statement = try db.prepare(sql)
-        try statement.bind(.integer(runID), named: ":run_id")
-        if kind != .cpu { try statement.bind(.text(kind.rawValue), named: ":kind") }
-        for (name, value) in selection.bindings where kind != .cpu || name != ":region" {
-            try statement.bind(value, named: name)
+        if kind == .cpu && selection.byRegions {
+            throw ExportError("--region and --task-type apply to sync, net, syscall and sched")
         }
-        if kind == .cpu && selection.region != nil { throw ExportError("--region applies to sync, net, syscall and sched") }
+        let statement = try db.prepare(try fastSQL(run: runID, kind: kind, selection: selection, on: db) ?? sql)
+        // Each form of the query uses the parameters it needs.
+        var bindings = selection.bindings
+        bindings[":run_id"] = .integer(runID)
+        bindings[":kind"] = .text(kind.rawValue)
+        bindings[":windows"] = try regionWindows(run: runID, selection: selection, on: db).map(DatabaseValue.text) ?? .null
+        for (name, value) in bindings {
+            if let index = try? statement.parameterIndex(name) { try statement.bind(value, at: index) }
+        }
         while try statement.step() {
             let stack: Int64? = statement.isNull(at: 0) ? nil : statement.int64(at: 0)
             let category = statement.string(at: 1) ?? ""
@@ -73,6 +84,56 @@ public enum PprofExport {
             throw ExportError("the selection holds no \(kind.rawValue) samples in run \(runID)")
         }
         return profile
+    }
+
+    /// The ingest-time split of blocking_profile (migration 0012) answers a whole-run profile, or one start
+    /// function's, from a few hundred rows; nil when the selection needs the intervals (a window, a region) or
+    /// the run was ingested before 0012 (blocking_profile rows of the kind, no split ones).
+    static func fastSQL(run runID: Int64, kind: Kind, selection: Selection, on db: Database) throws -> String? {
+        guard kind != .cpu, selection.fromNs == nil, selection.toNs == nil, !selection.byRegions else { return nil }
+        func exists(_ table: String) throws -> Bool {
+            try db.scalarInt64(
+                "SELECT EXISTS (SELECT 1 FROM \(table) WHERE run_id = ? AND kind = ?)",
+                [.integer(runID), .text(kind.rawValue)]) == 1
+        }
+        guard try exists("blocking_profile_functions") || !exists("blocking_profile") else { return nil }
+        return """
+            SELECT stack_id, category, start_function, count, total_ns
+            FROM blocking_profile_functions
+            WHERE run_id = :run_id AND kind = :kind AND (:function IS NULL OR start_function = :function)
+            ORDER BY stack_id, category, start_function
+            """
+    }
+
+    /// With --region or --task-type, the time windows per goroutine, as cmd/trace's pprofMatchingRegions builds
+    /// them for its region profiles: the goroutine's matching regions (one open at either end of the trace
+    /// runs to it), sorted by (start, end), keeping only those that start at or after the end of the last kept
+    /// one (Go's "outermost" regions; Go quirk, kept: of two regions with the same start, the shorter is kept
+    /// and the enclosing one dropped). An interval then counts its overlap with each window. As JSON
+    /// [[goid, start, end], ...]; nil without such a selection.
+    static func regionWindows(run runID: Int64, selection: Selection, on db: Database) throws -> String? {
+        guard selection.byRegions else { return nil }
+        let runEnd = try db.scalarInt64("SELECT end_ns FROM runs WHERE run_id = ?", [.integer(runID)]) ?? 0
+        let statement = try db.prepare("""
+            SELECT r.goid, coalesce(r.start_ns, 0) AS s, coalesce(r.end_ns, ?4) AS e FROM regions r
+            WHERE r.run_id = ?1 AND r.goid IS NOT NULL AND (?2 IS NULL OR r.name = ?2)
+                AND (?3 IS NULL OR r.task_id IN (SELECT task_id FROM tasks WHERE run_id = ?1 AND name = ?3))
+            ORDER BY r.goid, s, e
+            """)
+        try statement.bind([.integer(runID), selection.region.map(DatabaseValue.text) ?? .null,
+                            selection.taskType.map(DatabaseValue.text) ?? .null, .integer(runEnd)])
+        var out = "["
+        var goid: Int64?
+        var last = Int64.min
+        while try statement.step() {
+            let g = statement.int64(at: 0), start = statement.int64(at: 1), end = statement.int64(at: 2)
+            if g != goid { goid = g; last = Int64.min }
+            guard last <= start else { continue }
+            last = end
+            if out.count > 1 { out += "," }
+            out += "[\(g),\(start),\(end)]"
+        }
+        return out + "]"
     }
 
     /// Frames of the given stacks, innermost first.
@@ -184,8 +245,8 @@ public enum PprofExport {
                     SELECT s.goid, s.state, s.reason, s.start_ns, s.end_ns, s.stack_id,
                         lag(s.state) OVER w = 'waiting' AND lag(s.end_ns) OVER w = s.start_ns AS woken,
                         lag(s.waker_stack_id) OVER w AS waker_stack_id
-                    FROM goroutine_states s
-                    WHERE s.run_id = :run_id AND :kind = 'sched'
+                    FROM states s
+                    WHERE :kind = 'sched'
                     WINDOW w AS (PARTITION BY s.goid ORDER BY s.start_ns, s.interval_id)
                 ) WHERE state = 'runnable'
             ),
@@ -200,8 +261,8 @@ public enum PprofExport {
                         WHEN state IN ('syscall', 'syscall_blocked') THEN 'syscall'
                     END AS kind,
                     goid, state, reason, category, start_ns, end_ns, stack_id
-                FROM goroutine_states
-                WHERE run_id = :run_id AND state IN ('waiting', 'syscall', 'syscall_blocked') AND :kind <> 'sched'
+                FROM states
+                WHERE state IN ('waiting', 'syscall', 'syscall_blocked') AND :kind <> 'sched'
             ),
             """
         let syncNet = """
@@ -229,9 +290,35 @@ public enum PprofExport {
         case .syscall?: (ctes, merged) = (raw, syscallBranch)
         default: (ctes, merged) = (sched + raw, [syncNet, schedBranch, syscallBranch].joined(separator: "UNION ALL\n"))
         }
+        // The intervals driven from goroutines, each one's key range (primary key (run_id, goid, start_ns)), so a
+        // window reads only its own part of the run: from each goroutine's second-to-last interval starting
+        // before :from (an interval that began before the window and crosses into it is the last one; the one
+        // before it is what sched's lag and the syscall + syscall_blocked merge look back to) to :to. A goroutine
+        // created after :to, or ended before :from (no interval outlives its ended_ns, a 'forever' block
+        // included), has nothing to count; with region windows (--region, --task-type), only the goroutines that
+        // have some.
+        let states = """
+            states AS (
+                SELECT s.* FROM goroutines g CROSS JOIN goroutine_states s ON s.run_id = g.run_id AND s.goid = g.goid
+                WHERE g.run_id = :run_id
+                    AND (:function IS NULL OR g.start_function = :function)
+                    AND (:to IS NULL OR g.created_ns <= :to)
+                    AND (:from IS NULL OR g.ended_ns IS NULL OR g.ended_ns >= :from)
+                    AND (:windows IS NULL OR g.goid IN (SELECT goid FROM windows))
+                    AND s.start_ns >= coalesce((
+                        SELECT i.start_ns FROM goroutine_intervals i
+                        WHERE i.run_id = g.run_id AND i.goid = g.goid AND i.start_ns < :from
+                        ORDER BY i.start_ns DESC LIMIT 1 OFFSET 1), -9223372036854775807)
+                    AND s.start_ns <= coalesce(:to, 9223372036854775807)
+            ),
+            """
         return """
             WITH
             run AS (SELECT end_ns FROM runs WHERE run_id = :run_id),
+            windows AS MATERIALIZED (
+                SELECT value ->> 0 AS goid, value ->> 1 AS start_ns, value ->> 2 AS end_ns FROM json_each(:windows)
+            ),
+            \(states)
             \(ctes)
             merged(goid, start_ns, end_ns, stack_id, category) AS (
             \(merged)
@@ -242,19 +329,18 @@ public enum PprofExport {
                 FROM merged m JOIN goroutines g ON g.run_id = :run_id AND g.goid = m.goid
                 WHERE :function IS NULL OR g.start_function = :function
             ),
-            -- With :region, Go's region profiles: the goroutine's [first run, end] does not clip (only the regions
-            -- do; a region open at either end of the trace runs to it), and an interval counts its overlap with
-            -- every region of that name on its goroutine (nested ones each time, as Go sums them).
+            -- With region windows, Go's region profiles: the goroutine's [first run, end] does not clip (only the
+            -- windows do), and an interval counts its overlap with each of its goroutine's windows.
             counted AS (
                 SELECT category, stack_id, start_function,
-                    CASE WHEN :region IS NULL THEN
+                    CASE WHEN :windows IS NULL THEN
                         min(end_ns, g_end, coalesce(:to, end_ns))
                             - max(start_ns, coalesce(started_ns, start_ns), coalesce(:from, start_ns))
                     ELSE (
                         SELECT coalesce(sum(max(0,
-                            min(a.end_ns, coalesce(r.end_ns, (SELECT end_ns FROM run)), coalesce(:to, a.end_ns))
-                            - max(a.start_ns, coalesce(r.start_ns, 0), coalesce(:from, a.start_ns)))), 0)
-                        FROM regions r WHERE r.run_id = :run_id AND r.goid = a.goid AND r.name = :region)
+                            min(a.end_ns, w.end_ns, coalesce(:to, a.end_ns))
+                            - max(a.start_ns, w.start_ns, coalesce(:from, a.start_ns)))), 0)
+                        FROM windows w WHERE w.goid = a.goid)
                     END AS ns
                 FROM attributed a
                 -- Open at the end of the trace (Go counts an interval only when it ends): the goroutine did not end then.

@@ -21,11 +21,14 @@ public enum TimelineExport {
         public var function: String?
         /// A read-only query returning a goid column: the goroutines to keep (:run_id bound).
         public var goroutinesSQL: String?
+        /// Only the goroutines that took part in tasks of this type (had a region in one).
+        public var taskType: String?
         public var force = false
         public var limit = TimelineExport.eventLimit
         public init(fromNs: Int64? = nil, toNs: Int64? = nil, function: String? = nil, goroutinesSQL: String? = nil,
-                    force: Bool = false, limit: Int = TimelineExport.eventLimit) {
+                    force: Bool = false, limit: Int = TimelineExport.eventLimit, taskType: String? = nil) {
             self.fromNs = fromNs; self.toNs = toNs; self.function = function; self.goroutinesSQL = goroutinesSQL
+            self.taskType = taskType
             self.force = force; self.limit = limit
         }
     }
@@ -35,9 +38,28 @@ public enum TimelineExport {
         let runEnd = try db.scalarInt64("SELECT end_ns FROM runs WHERE run_id = ?", [.integer(runID)]) ?? 0
         let from = selection.fromNs ?? 0
         let to = selection.toNs ?? runEnd
-        let keep = try goroutines(run: runID, selection: selection, on: db)
+        let allowed = try allowedGoroutines(run: runID, selection: selection, on: db)
+        // goid → start function of the goroutines that have something in the selection (their tracks).
+        var keep: [Int64: String] = [:]
         var events: [String] = []
-        var stackIDs = Set<Int64>()
+        // Each stack's text, JSON-quoted, read once on first use; each (state, reason, category)'s name, cat and
+        // args prefix, built once: a dense window holds hundreds of thousands of slices over a few of each.
+        var stackJSON: [Int64: String] = [:]
+        let frames = try db.prepare("""
+            SELECT f.function, f.line FROM stack_frame_refs r JOIN frames f ON f.run_id = r.run_id AND f.frame_id = r.frame_id
+            WHERE r.run_id = ? AND r.stack_id = ? ORDER BY r.depth
+            """)
+        func stack(_ id: Int64) throws -> String {
+            if let known = stackJSON[id] { return known }
+            try frames.reset()
+            try frames.bind([.integer(runID), .integer(id)])
+            var parts: [String] = []
+            while try frames.step() { parts.append("\(frames.string(at: 0) ?? ""):\(frames.int64(at: 1))") }
+            let text = quote(parts.joined(separator: " < "))
+            stackJSON[id] = text
+            return text
+        }
+        var kinds: [String: String] = [:]
         func clip(_ start: Int64, _ end: Int64) -> (Int64, Int64)? {
             let s = max(start, from), e = min(end, to)
             return e > s || (e == s && start == end && s >= from && s <= to) ? (s, e) : nil
@@ -45,25 +67,44 @@ public enum TimelineExport {
         // Goroutine states and wake-up flows.
         var flowID = 0
         var tracks: [Int64: String] = [:]
-        for (goid, name) in keep { tracks[goid] = name }
+        // Driven from the goroutines alive in the window (created by its end, not ended before its start: no
+        // interval outlives its goroutine's ended_ns, a 'forever' block included), each one's key range of
+        // goroutine_intervals (primary key (run_id, goid, start_ns)) from its last interval starting before the
+        // window (the one that may cross into it) to the window's end: a window reads its own part of the run.
         let states = try db.prepare("""
-            SELECT goid, state, reason, category, start_ns, end_ns, stack_id, waker_goid, waker_stack_id
-            FROM goroutine_states WHERE run_id = ? AND end_ns >= ? AND start_ns <= ? ORDER BY goid, start_ns, interval_id
+            SELECT s.goid, s.state, s.reason, s.category, s.start_ns, s.end_ns, s.stack_id, s.waker_goid,
+                s.waker_stack_id, g.start_function
+            FROM goroutines g CROSS JOIN goroutine_states s ON s.run_id = g.run_id AND s.goid = g.goid
+            WHERE g.run_id = ?1 AND g.created_ns <= ?3 AND (g.ended_ns IS NULL OR g.ended_ns >= ?2)
+                AND (?4 IS NULL OR g.start_function = ?4)
+                AND s.start_ns >= coalesce((
+                    SELECT i.start_ns FROM goroutine_intervals i
+                    WHERE i.run_id = g.run_id AND i.goid = g.goid AND i.start_ns < ?2
+                    ORDER BY i.start_ns DESC LIMIT 1), ?2)
+                AND s.start_ns <= ?3 AND s.end_ns >= ?2
             """)
-        try states.bind([.integer(runID), .integer(from), .integer(to)])
+        try states.bind([.integer(runID), .integer(from), .integer(to), selection.function.map(DatabaseValue.text) ?? .null])
         while try states.step() {
             let goid = states.int64(at: 0)
-            guard keep[goid] != nil, let (s, e) = clip(states.int64(at: 4), states.int64(at: 5)) else { continue }
-            let state = states.string(at: 1) ?? "", reason = states.string(at: 2) ?? "", category = states.string(at: 3) ?? ""
-            var args = "\"reason\":\(quote(reason)),\"category\":\(quote(category))"
-            if !states.isNull(at: 6) {
-                let stack = states.int64(at: 6)
-                stackIDs.insert(stack)
-                args += ",\"stack\":\"@\(stack)\""
+            if let allowed, !allowed.contains(goid) { continue }
+            guard let (s, e) = clip(states.int64(at: 4), states.int64(at: 5)) else { continue }
+            if keep[goid] == nil {
+                keep[goid] = states.string(at: 9) ?? ""
+                tracks[goid] = keep[goid]
             }
-            let name = state == "waiting" && !reason.isEmpty ? "waiting: \(reason)" : state
+            let state = states.string(at: 1) ?? "", reason = states.string(at: 2) ?? "", category = states.string(at: 3) ?? ""
+            let kindKey = state + "\u{1}" + reason + "\u{1}" + category
+            let kind: String
+            if let known = kinds[kindKey] {
+                kind = known
+            } else {
+                let name = state == "waiting" && !reason.isEmpty ? "waiting: \(reason)" : state
+                kind = "\"name\":\(quote(name)),\"cat\":\(quote(category.isEmpty ? state : category)),\"args\":{\"reason\":\(quote(reason)),\"category\":\(quote(category))"
+                kinds[kindKey] = kind
+            }
+            let stackArg = states.isNull(at: 6) ? "" : ",\"stack\":" + (try stack(states.int64(at: 6)))
             events.append(
-                "{\"ph\":\"X\",\"pid\":1,\"tid\":\(goid),\"name\":\(quote(name)),\"cat\":\(quote(category.isEmpty ? state : category)),\"ts\":\(us(s)),\"dur\":\(us(e - s)),\"args\":{\(args)}}")
+                "{\"ph\":\"X\",\"pid\":1,\"tid\":\(goid),\"ts\":\(us(s)),\"dur\":\(us(e - s)),\(kind)\(stackArg)}}")
             // The waiting interval ends when the waker makes it runnable: an arrow from the waker's track.
             if state == "waiting", !states.isNull(at: 7), states.int64(at: 5) <= to, states.int64(at: 5) >= from {
                 let waker = states.int64(at: 7), at = us(states.int64(at: 5))
@@ -74,6 +115,7 @@ public enum TimelineExport {
             }
         }
         // Logs as instant events on their goroutine's track.
+        // (A goroutine with a log or a region in the window has a state slice there too.)
         let logs = try db.prepare("SELECT goid, ts_ns, category, message, stack_id FROM logs WHERE run_id = ? AND ts_ns BETWEEN ? AND ? ORDER BY ts_ns")
         try logs.bind([.integer(runID), .integer(from), .integer(to)])
         while try logs.step() {
@@ -84,9 +126,12 @@ public enum TimelineExport {
         // Regions, on a track per goroutine of their own.
         let regions = try db.prepare("""
             SELECT goid, name, coalesce(start_ns, 0), coalesce(end_ns, ?), task_id FROM regions
-            WHERE run_id = ? AND coalesce(end_ns, ?) >= ? AND coalesce(start_ns, 0) <= ? ORDER BY goid, coalesce(start_ns, 0), depth
+            WHERE run_id = ? AND goid IN (SELECT value FROM json_each(?))
+                AND coalesce(end_ns, ?) >= ? AND coalesce(start_ns, 0) <= ? ORDER BY goid, coalesce(start_ns, 0), depth
             """)
-        try regions.bind([.integer(runEnd), .integer(runID), .integer(runEnd), .integer(from), .integer(to)])
+        // Only the kept goroutines' regions, through regions_by_goid (run_id, goid, start_ns).
+        let keptList = "[" + keep.keys.sorted().map(String.init).joined(separator: ",") + "]"
+        try regions.bind([.integer(runEnd), .integer(runID), .text(keptList), .integer(runEnd), .integer(from), .integer(to)])
         var regionTracks = Set<Int64>()
         while try regions.step() {
             let goid = regions.int64(at: 0)
@@ -98,7 +143,16 @@ public enum TimelineExport {
         }
         // Procs, GC cycles, STW pauses, tasks: run-wide, within the window.
         var procTracks = Set<Int64>()
-        let procs = try db.prepare("SELECT proc_id, start_ns, end_ns FROM proc_states WHERE run_id = ? AND state = 'running' AND end_ns >= ? AND start_ns <= ? ORDER BY proc_id, start_ns")
+        // Per P, its key range of proc_states_by_proc (run_id, proc_id, start_ns), from the last state that began
+        // before the window.
+        let procs = try db.prepare("""
+            SELECT s.proc_id, s.start_ns, s.end_ns
+            FROM procs p CROSS JOIN proc_states s ON s.run_id = p.run_id AND s.proc_id = p.proc_id
+            WHERE p.run_id = ?1 AND s.state = 'running' AND s.start_ns <= ?3 AND s.end_ns >= ?2
+                AND s.start_ns >= coalesce((
+                    SELECT max(x.start_ns) FROM proc_states x WHERE x.run_id = p.run_id AND x.proc_id = p.proc_id AND x.start_ns < ?2), ?2)
+            ORDER BY s.proc_id, s.start_ns
+            """)
         try procs.bind([.integer(runID), .integer(from), .integer(to)])
         while try procs.step() {
             guard let (s, e) = clip(procs.int64(at: 1), procs.int64(at: 2)) else { continue }
@@ -113,7 +167,11 @@ public enum TimelineExport {
             guard case .text(let reason) = row[0], case .integer(let a) = row[1], case .integer(let b) = row[2], let (s, e) = clip(a, b) else { continue }
             events.append("{\"ph\":\"X\",\"pid\":3,\"tid\":2,\"name\":\(quote("STW: " + reason)),\"cat\":\"stw\",\"ts\":\(us(s)),\"dur\":\(us(e - s))}")
         }
-        for row in try db.rows("SELECT task_id, name, coalesce(start_ns, 0), coalesce(end_ns, ?) FROM tasks WHERE run_id = ? ORDER BY task_id", [.integer(runEnd), .integer(runID)]) {
+        // The window in SQL: a run of 590K tasks need not come back as rows to be clipped away.
+        for row in try db.rows("""
+            SELECT task_id, name, coalesce(start_ns, 0), coalesce(end_ns, ?1) FROM tasks
+            WHERE run_id = ?2 AND coalesce(start_ns, 0) <= ?4 AND coalesce(end_ns, ?1) >= ?3 ORDER BY task_id
+            """, [.integer(runEnd), .integer(runID), .integer(from), .integer(to)]) {
             guard case .integer(let id) = row[0], case .integer(let a) = row[2], case .integer(let b) = row[3], let (s, e) = clip(a, b) else { continue }
             let name = quote({ if case .text(let t) = row[1] { return t } else { return "" } }())
             events.append("{\"ph\":\"b\",\"pid\":5,\"tid\":1,\"name\":\(name),\"cat\":\"task\",\"id\":\(id),\"ts\":\(us(s))}")
@@ -137,27 +195,21 @@ public enum TimelineExport {
             "{\"ph\":\"M\",\"pid\":\(pid),\"name\":\"process_name\",\"args\":{\"name\":\"\(name)\"}}"
         } + ["{\"ph\":\"M\",\"pid\":3,\"tid\":1,\"name\":\"thread_name\",\"args\":{\"name\":\"GC cycles\"}}",
              "{\"ph\":\"M\",\"pid\":3,\"tid\":2,\"name\":\"thread_name\",\"args\":{\"name\":\"STW pauses\"}}"]
-        let stacks = try stackTexts(run: runID, ids: stackIDs, on: db)
-        var out = "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n"
-        out.reserveCapacity(events.count * 160)
+        var out: [UInt8] = []
+        out.reserveCapacity(events.count * 200)
+        out.append(contentsOf: "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n".utf8)
         var first = true
         for event in names + events {
-            if !first { out += ",\n" }
+            if !first { out.append(contentsOf: ",\n".utf8) }
             first = false
-            if let range = event.range(of: ",\"stack\":\"@") {
-                let rest = event[range.upperBound...]
-                let id = Int64(rest.prefix { $0.isNumber }) ?? 0
-                out += event[..<range.lowerBound] + ",\"stack\":" + quote(stacks[id] ?? "") + rest.drop { $0.isNumber }.dropFirst()
-            } else {
-                out += event
-            }
+            out.append(contentsOf: event.utf8)
         }
-        out += "\n]}\n"
-        return Array(out.utf8)
+        out.append(contentsOf: "\n]}\n".utf8)
+        return out
     }
 
-    /// goid → start function of the goroutines the selection keeps.
-    static func goroutines(run runID: Int64, selection: Selection, on db: Database) throws -> [Int64: String] {
+    /// The goroutines --goroutines and --task-type keep (nil: all).
+    static func allowedGoroutines(run runID: Int64, selection: Selection, on db: Database) throws -> Set<Int64>? {
         var allowed: Set<Int64>?
         if let sql = selection.goroutinesSQL {
             let statement: Statement
@@ -171,22 +223,17 @@ public enum TimelineExport {
             while try statement.step() { if !statement.isNull(at: Int32(column)) { set.insert(statement.int64(at: Int32(column))) } }
             allowed = set
         }
-        var result: [Int64: String] = [:]
-        for row in try db.rows("SELECT goid, start_function FROM goroutines WHERE run_id = ?", [.integer(runID)]) {
-            guard case .integer(let goid) = row[0], case .text(let function) = row[1] else { continue }
-            if let allowed, !allowed.contains(goid) { continue }
-            if let f = selection.function, f != function { continue }
-            result[goid] = function
+        if let taskType = selection.taskType {
+            var set = Set<Int64>()
+            for row in try db.rows("""
+                SELECT DISTINCT goid FROM regions WHERE run_id = ?1 AND goid IS NOT NULL
+                    AND task_id IN (SELECT task_id FROM tasks WHERE run_id = ?1 AND name = ?2)
+                """, [.integer(runID), .text(taskType)]) {
+                if case .integer(let goid) = row[0], allowed?.contains(goid) ?? true { set.insert(goid) }
+            }
+            allowed = set
         }
-        return result
-    }
-
-    static func stackTexts(run runID: Int64, ids: Set<Int64>, on db: Database) throws -> [Int64: String] {
-        var frames: [Int64: [String]] = [:]
-        for (id, list) in try PprofExport.stacks(run: runID, ids: ids, on: db) {
-            frames[id] = list.map { "\($0.function):\($0.line)" }
-        }
-        return frames.mapValues { $0.joined(separator: " < ") }
+        return allowed
     }
 
     /// ns → µs with three decimals, exactly (no floating point).

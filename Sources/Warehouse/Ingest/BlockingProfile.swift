@@ -19,8 +19,12 @@ import GoTrace
 /// 'syscall', and for sched the stop reason or 'woken') and, for syscalls, the part spent after the P was taken
 /// away (Go's SyscallBlockTime rule, as goroutine_states' syscall_blocked).
 ///
-/// Memory follows the live goroutines plus one entry per distinct (kind, category, stack): a goroutine's state is
-/// dropped when it exits.
+/// Each row is also split by the goroutine's start function (blocking_profile_functions, migration 0012), named
+/// as GoroutineIntervals names goroutines.start_function: the root frame of its first transition stack whose
+/// root has a name. The export's start_function label and --function read that split.
+///
+/// Memory follows the live goroutines plus one entry per distinct (kind, category, stack, start function): a
+/// goroutine's state is dropped when it exits.
 final class BlockingProfile {
     enum Kind: Int, CaseIterable {
         case sync, net, syscall, sched
@@ -70,6 +74,10 @@ final class BlockingProfile {
         /// pprof.go's `tracking` of each kind, in Kind order: sync, net, syscall, sched.
         var tracking: (Tracking?, Tracking?, Tracking?, Tracking?) = (nil, nil, nil, nil)
         var pending: [Pending] = []
+        /// Its start function (index into `functions`), nil until named, and the slot its time is counted
+        /// under (-1: none yet; see `slot(of:)`).
+        var function: Int32?
+        var slot: Int32 = -1
 
         var tracksNothing: Bool {
             tracking.0 == nil && tracking.1 == nil && tracking.2 == nil && tracking.3 == nil
@@ -86,6 +94,12 @@ final class BlockingProfile {
         var ns: Int64 = 0
         var blockedNs: Int64 = 0
 
+        mutating func merge(_ other: Totals) {
+            count += other.count
+            ns += other.ns
+            blockedNs += other.blockedNs
+        }
+
         mutating func add(_ ns: Int64, _ blocked: Int64) {
             count += 1
             self.ns += ns
@@ -94,7 +108,18 @@ final class BlockingProfile {
     }
     /// A profile row in the making, keyed by kind (bits 56..), category (32..55) and Go's stack key (0..31): one
     /// integer hashes faster than a struct of three, and this runs once per interval.
-    private var totals: [Int64: Totals] = [:]
+    private var totals: [SlotKey: Totals] = [:]
+    private struct SlotKey: Hashable {
+        var key: Int64
+        var slot: Int32
+    }
+    /// Start functions, interned, and the slots time is counted under: one per named function (shared by its
+    /// goroutines), and one of its own for a goroutine that has time counted before it is named (its name, set
+    /// when it is named, is -1 until then). Goroutines are named once, so a slot's name is final when written.
+    private var functions: [String] = []
+    private var functionIndex: [String: Int32] = [:]
+    private var slotFunction: [Int32] = []
+    private var sharedSlot: [Int32: Int32] = [:]
     @inline(__always) private static func key(_ kind: Kind, _ category: Int32, _ pcKey: Int32) -> Int64 {
         Int64(kind.rawValue) << 56 | Int64(category) << 32 | Int64(pcKey)
     }
@@ -230,6 +255,13 @@ final class BlockingProfile {
             break
         }
 
+        // Named as GoroutineIntervals names goroutines.start_function (a goroutine is new after NotExist).
+        if old == GoState.notExist.rawValue && old != new {
+            g.function = nil
+            g.slot = -1
+        }
+        if g.function == nil && !st.stack.isNoStack { name(g, st.stack) }
+
         // The Summarizer's part that the clipping and the syscall split need (summary.go, Event).
         guard old != new else { return }
         switch GoState(rawValue: old) {
@@ -272,13 +304,54 @@ final class BlockingProfile {
         }
     }
 
+    private func name(_ g: G, _ stack: Stack) {
+        var root: StackFrame?
+        stack.forEachFrame {
+            root = $0
+            return true
+        }
+        guard let function = root?.function, !function.isEmpty else { return }
+        let index: Int32
+        if let known = functionIndex[function] {
+            index = known
+        } else {
+            index = Int32(functions.count)
+            functions.append(function)
+            functionIndex[function] = index
+        }
+        g.function = index
+        // Time counted before the name was known is in the goroutine's own slot: it gets the name now.
+        if g.slot >= 0 { slotFunction[Int(g.slot)] = index }
+        g.slot = -1
+    }
+
+    /// The slot a goroutine's time is counted under now.
+    private func slot(of g: G) -> Int32 {
+        if g.slot >= 0 { return g.slot }
+        let slot: Int32
+        if let function = g.function {
+            if let shared = sharedSlot[function] {
+                slot = shared
+            } else {
+                slot = Int32(slotFunction.count)
+                slotFunction.append(function)
+                sharedSlot[function] = slot
+            }
+        } else {
+            slot = Int32(slotFunction.count)
+            slotFunction.append(-1)
+        }
+        g.slot = slot
+        return slot
+    }
+
     private func finalize(_ g: G, at t: Int64) {
         g.ended = t
         g.inSyscall = false
         g.syscallBlock = nil
         if g.started == nil {
             // It never ran and now ended: its pending intervals count, clipped to its end.
-            for p in g.pending { count(p, clipStart: p.start, clipEnd: min(p.end, t)) }
+            for p in g.pending { count(p, g, clipStart: p.start, clipEnd: min(p.end, t)) }
             g.pending.removeAll()
         }
     }
@@ -314,10 +387,10 @@ final class BlockingProfile {
         }
         // An EndTime before this end only happens after a goroutine ended and came back, which a valid trace
         // never has; Go would use its last EndTime, this uses the one known now.
-        count(p, clipStart: max(p.start, started), clipEnd: g.ended.map { min(p.end, $0) } ?? p.end)
+        count(p, g, clipStart: max(p.start, started), clipEnd: g.ended.map { min(p.end, $0) } ?? p.end)
     }
 
-    private func count(_ p: Pending, clipStart: Int64, clipEnd: Int64) {
+    private func count(_ p: Pending, _ g: G, clipStart: Int64, clipEnd: Int64) {
         let ns = clipEnd &- clipStart
         guard ns > 0 else { return }
         let pcKey = Int(p.pcKey)
@@ -329,7 +402,7 @@ final class BlockingProfile {
         if labels[kind][pcKey].seq < p.seq { labels[kind][pcKey] = (p.seq, p.stackID ?? 0) }
         var blocked: Int64 = 0
         if let from = p.blockedFrom { blocked = max(0, clipEnd &- max(from, clipStart)) }
-        totals[Self.key(p.kind, p.category, p.pcKey), default: Totals()].add(ns, blocked)
+        totals[SlotKey(key: Self.key(p.kind, p.category, p.pcKey), slot: slot(of: g)), default: Totals()].add(ns, blocked)
     }
 
     /// Go's stack key (cmd/trace/pprof.go, stackMap): the first pprofMaxStack (128) PCs, padded with zeros. Go
@@ -366,10 +439,18 @@ final class BlockingProfile {
     func finish() throws {
         for goid in gs.keys.sorted() {
             guard let g = gs[goid] else { continue }
-            for p in g.pending { count(p, clipStart: p.start, clipEnd: min(p.end, g.ended ?? lastTs)) }
+            for p in g.pending { count(p, g, clipStart: p.start, clipEnd: min(p.end, g.ended ?? lastTs)) }
         }
         gs.removeAll()
-        for (key, total) in totals.sorted(by: { $0.key < $1.key }) {
+        // blocking_profile: the slots summed; blocking_profile_functions: the slots of one name summed.
+        var rows: [Int64: Totals] = [:]
+        var byFunction: [Int64: [String: Totals]] = [:]
+        for (k, total) in totals {
+            rows[k.key, default: Totals()].merge(total)
+            let function = slotFunction[Int(k.slot)]
+            byFunction[k.key, default: [:]][function >= 0 ? functions[Int(function)] : "", default: Totals()].merge(total)
+        }
+        for (key, total) in rows.sorted(by: { $0.key < $1.key }) {
             let kind = Int(key >> 56)
             let category = Int(key >> 32 & 0xff_ffff)
             let pcKey = Int(key & 0xffff_ffff)
@@ -377,7 +458,28 @@ final class BlockingProfile {
             try writer.insertBlockingProfile(
                 kind: Kind(rawValue: kind)?.name ?? "", category: categories[category],
                 stackID: stackID > 0 ? stackID : nil, count: total.count, totalNs: total.ns, blockedNs: total.blockedNs)
+            for (function, t) in byFunction[key, default: [:]].sorted(by: { $0.key < $1.key }) {
+                try writer.insertBlockingProfileFunction(
+                    kind: Kind(rawValue: kind)?.name ?? "", category: categories[category],
+                    stackID: stackID > 0 ? stackID : nil, startFunction: function, count: t.count, totalNs: t.ns)
+            }
         }
         totals.removeAll()
+    }
+}
+
+extension RunWriter {
+    /// A blocking_profile_functions row (BlockingProfile, at the end of the run).
+    func insertBlockingProfileFunction(
+        kind: String, category: String, stackID: Int64?, startFunction: String, count: Int64, totalNs: Int64
+    ) throws {
+        var r = RowValues()
+        text(kind, into: &r)
+        text(category, into: &r)
+        r.int(stackID)
+        text(startFunction, into: &r)
+        r.int(count)
+        r.int(totalNs)
+        try queue(.blockingProfileFunctions, r)
     }
 }
