@@ -29,7 +29,8 @@
 #   -s MB       trace size in MB (default 45, about 2 s of either load)
 #   -n N        runs of each shape in the warehouse (default 10; -n 3 for a quick run)
 #   -m M        also time everything with M runs of each shape first (2 <= M < N; default: only at N)
-#   -u U        distinct traces ingested per shape (default 2; the rest are copies, see above; U >= N: no copies)
+#   -u U        distinct traces ingested per shape (default 2; the rest are copies, see above; U >= N: no copies;
+#               -u 1: compare pairs a run with its copy, e.g. for big traces that take minutes to write and ingest)
 #   -r REPS     repetitions of each timing (default 3)
 #   -T TIMEOUT  seconds before a command is stopped (default 120)
 #   -R REPORTS  the reports to time (default every canned report)
@@ -77,7 +78,7 @@ done
 [ "$runs" -ge 2 ] || { echo "-n: at least 2 runs of each shape (compare needs two)" >&2; exit 2; }
 [ -z "$first_runs" ] || { [ "$first_runs" -ge 2 ] && [ "$first_runs" -lt "$runs" ]; } ||
   { echo "-m: at least 2 and fewer than -n" >&2; exit 2; }
-[ "$distinct" -ge 2 ] || { echo "-u: at least 2 distinct traces of each shape (compare pairs two)" >&2; exit 2; }
+[ "$distinct" -ge 1 ] || { echo "-u: at least 1 distinct trace of each shape" >&2; exit 2; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/traceware-bench-reports.XXXXXX")
 if [ "$keep" = 1 ]; then echo "temp dir: $work" >&2; else trap 'rm -rf "$work"' EXIT; fi
