@@ -39,8 +39,13 @@ import Testing
         let plan = try Self.plan("gc", in: db)
         #expect(plan.contains("SEARCH s USING INDEX metric_samples_by_name (run_id=? AND name_id=?)"), "\(plan)")
         #expect(plan.contains("SEARCH l USING INDEX metric_samples_by_name (run_id=? AND name_id=?)"), "\(plan)")
-        // One sort for the spans' GROUP BY (a few thousand GC ranges) and the final ORDER BY; none over samples.
-        #expect(plan.filter { $0.contains("TEMP B-TREE") }.count <= 2, "\(plan)")
+        // One sort for the spans' GROUP BY (a few thousand GC ranges), one for the distinct labels (of a few
+        // thousand Label events) and the final ORDER BY; none over samples or intervals.
+        #expect(plan.filter { $0.contains("TEMP B-TREE") }.count <= 3, "\(plan)")
+        #expect(plan.filter { $0.contains("TEMP B-TREE FOR GROUP BY") }.count <= 1, "\(plan)")
+        // The mark workers: the key range of each labelled goroutine, never a scan of the run's intervals.
+        #expect(plan.contains("SEARCH i USING PRIMARY KEY (run_id=? AND goid=?)"), "\(plan)")
+        #expect(!plan.contains { $0.hasPrefix("SCAN i") || $0.hasPrefix("SCAN goroutine_intervals") }, "\(plan)")
     }
 
     /// A warehouse written before migration 0008 gets the indexes when a writer opens it.
