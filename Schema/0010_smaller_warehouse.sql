@@ -92,12 +92,14 @@ CREATE TEMP TABLE metric_samples_0010 AS
 SELECT run_id, ts_ns, name_id, value, rowid AS sample_id FROM metric_samples;
 DROP TABLE metric_samples;
 
+-- The key's columns come first, in key order, as in every WITHOUT ROWID table here: SQLite 3.40's PRAGMA
+-- integrity_check reports "NULL value in metric_samples.value" for a NOT NULL column declared before a key column.
 CREATE TABLE metric_samples ( -- doc: The samples behind the metrics view, with their names interned, clustered by run, metric and time.
     run_id INTEGER NOT NULL, -- doc: The run (runs.run_id).
-    ts_ns INTEGER NOT NULL, -- doc: Time of the sample.
     name_id INTEGER NOT NULL, -- doc: The metric (metric_names.name_id).
-    value NUMERIC NOT NULL, -- doc: The value (an integer for Go's uint64 metrics).
+    ts_ns INTEGER NOT NULL, -- doc: Time of the sample.
     sample_id INTEGER NOT NULL, -- doc: Number of the sample in its run, in trace order (from 1; samples ingested before schema version 10 keep the rowid they had).
+    value NUMERIC NOT NULL, -- doc: The value (an integer for Go's uint64 metrics).
     PRIMARY KEY (run_id, name_id, ts_ns, sample_id)
 ) WITHOUT ROWID;
 
