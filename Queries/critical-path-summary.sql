@@ -24,7 +24,7 @@ items AS (
     WHERE run_id = :run_id AND coalesce(:region, '') = '' AND (coalesce(:name, '') = '' OR name = :name)
       AND start_ns IS NOT NULL AND end_ns IS NOT NULL
     UNION ALL
-    SELECT -rowid, NULL, goid, start_ns, end_ns, end_ns - start_ns
+    SELECT -region_id, NULL, goid, start_ns, end_ns, end_ns - start_ns
     FROM regions
     WHERE run_id = :run_id AND coalesce(:region, '') <> '' AND name = :region
       AND start_ns IS NOT NULL AND end_ns IS NOT NULL

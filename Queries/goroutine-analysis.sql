@@ -17,8 +17,8 @@
 -- doc: smallest value v such that at least p% of the goroutines have total <= v); NULL in drill-down rows.
 -- doc: exec_share: the group's (or goroutine's) share of all goroutines' execution time.
 -- doc: Read from the tables the ingest computes, never from goroutine_states: the groups from goroutine_groups and
--- doc: goroutine_group_totals (a few rows per group), a drill-down from goroutine_summaries, goroutine_state_totals
--- doc: and goroutine_range_totals (a few rows per goroutine of the group).
+-- doc: goroutine_group_totals (a few rows per group), a drill-down from goroutine_summaries, goroutine_range_totals
+-- doc: and the group's goroutine_states (each goroutine's intervals, read by key).
 -- doc: Checked against Go's Summarizer (scripts/gotools/summary) per group and per goroutine.
 WITH
 -- One row per output row: a group (goid NULL), or with :function a goroutine of that group.
@@ -31,7 +31,9 @@ rows AS (
         s.syscall_block_ns, s.unknown_ns,
         coalesce((SELECT sum(r.total_ns) FROM goroutine_range_totals r WHERE r.run_id = :run_id AND r.goid = s.goid), 0),
         NULL, NULL
-    FROM goroutine_summaries s WHERE s.run_id = :run_id AND s.start_function = :function
+    -- :function IS NOT NULL first: without it SQLite would walk every goroutine of the run (goroutine_summaries is
+    -- a view joining goroutine_times to goroutines since migration 0010) to compare its start function with NULL.
+    FROM goroutine_summaries s WHERE :function IS NOT NULL AND s.run_id = :run_id AND s.start_function = :function
 ),
 reasons AS (
     SELECT start_function, NULL AS key_goid, reason, sum(total_ns) AS ns
@@ -39,8 +41,10 @@ reasons AS (
     WHERE run_id = :run_id AND :function IS NULL AND state = 'waiting'
     GROUP BY start_function, reason
     UNION ALL
-    SELECT r.start_function, r.key_goid, t.reason, sum(t.total_ns)
-    FROM rows r JOIN goroutine_state_totals t ON t.run_id = :run_id AND t.goid = r.key_goid
+    -- A drill-down reads its goroutines' intervals by key (goroutine_state_totals is a view over them since
+    -- migration 0010).
+    SELECT r.start_function, r.key_goid, t.reason, sum(t.duration_ns)
+    FROM rows r JOIN goroutine_states t ON t.run_id = :run_id AND t.goid = r.key_goid
     WHERE :function IS NOT NULL AND t.state = 'waiting'
     GROUP BY 1, 2, 3
 ),

@@ -175,8 +175,8 @@ final class GoroutineSummaries {
             // Go's UnknownTime: what the states do not account for, never negative.
             let unknown = max(0, total - exec - sched - block - syscall - syscallBlock)
             try writer.insertGoroutineSummary(
-                goid: row.goid, startFunction: name, totalNs: total, execNs: exec, schedWaitNs: sched, blockNs: block,
-                syscallNs: syscall, syscallBlockNs: syscallBlock, unknownNs: unknown)
+                goid: row.goid, totalNs: total, execNs: exec, schedWaitNs: sched, blockNs: block, syscallNs: syscall,
+                syscallBlockNs: syscallBlock)
             group.goroutines += 1
             group.total &+= total
             group.exec &+= exec
@@ -187,11 +187,6 @@ final class GoroutineSummaries {
             group.unknown &+= unknown
             for r in tally.ranges { group.range &+= r.ns }
             group.totals.append(total)
-            for e in tally.entries {
-                try writer.insertGoroutineStateTotal(
-                    goid: row.goid, state: e.state, reason: e.reason, category: e.category, intervals: e.intervals,
-                    ns: e.ns)
-            }
             for r in tally.ranges where r.ns != 0 {
                 try writer.insertGoroutineRangeTotal(goid: row.goid, name: r.name, ns: r.ns)
             }
@@ -272,34 +267,20 @@ final class GoroutineSummaries {
 // The rows of migration 0005's tables (column lists in IngestTable.columns).
 extension RunWriter {
     func insertGoroutineSummary(
-        goid: Int64, startFunction: String, totalNs: Int64, execNs: Int64, schedWaitNs: Int64, blockNs: Int64,
-        syscallNs: Int64, syscallBlockNs: Int64, unknownNs: Int64
+        goid: Int64, totalNs: Int64, execNs: Int64, schedWaitNs: Int64, blockNs: Int64, syscallNs: Int64,
+        syscallBlockNs: Int64
     ) throws {
+        // goroutine_times (migration 0010): start_function, is_system and unknown_ns come back in the
+        // goroutine_summaries view, from goroutines and these times.
         var r = RowValues()
         r.int(goid)
-        text(startFunction, into: &r)
-        r.bool(StackRules.isSystemGoroutine(startFunction))
         r.int(totalNs)
         r.int(execNs)
         r.int(schedWaitNs)
         r.int(blockNs)
         r.int(syscallNs)
         r.int(syscallBlockNs)
-        r.int(unknownNs)
         try queue(.goroutineSummaries, r)
-    }
-
-    func insertGoroutineStateTotal(
-        goid: Int64, state: GoroutineStateName, reason: String, category: String, intervals: Int64, ns: Int64
-    ) throws {
-        var r = RowValues()
-        r.int(goid)
-        frequentText(state.rawValue, into: &r)
-        frequentText(reason, into: &r)
-        frequentText(category, into: &r)
-        r.int(intervals)
-        r.int(ns)
-        try queue(.goroutineStateTotals, r)
     }
 
     func insertGoroutineGroupTotal(

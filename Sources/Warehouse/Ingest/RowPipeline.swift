@@ -9,10 +9,12 @@ enum IngestTable: Int, CaseIterable {
     case labels
     case blockingProfile
     // Migration 0005: the goroutine summaries (GoroutineSummaries.swift).
-    case goroutineSummaries, goroutineStateTotals, goroutineGroupTotals, goroutineRangeTotals, schedWaitHistogram
+    case goroutineSummaries, goroutineGroupTotals, goroutineRangeTotals, schedWaitHistogram
     case lockWaitsByStack, goroutineGroups, schedWaitStats
     // Migration 0012: blocking_profile split by start function (BlockingProfile.swift).
     case blockingProfileFunctions
+    // Migration 0010: the scope and name codes of range_spans (the ranges view).
+    case rangeKinds, regionNames
 
     var name: String {
         switch self {
@@ -27,18 +29,17 @@ enum IngestTable: Int, CaseIterable {
         case .threads: "threads"
         case .gcCycles: "gc_cycles"
         case .stwPauses: "stw_pauses"
-        case .ranges: "ranges"
+        case .ranges: "range_spans"
         case .metricNames: "metric_names"
         case .metricSamples: "metric_samples"
         case .tasks: "tasks"
-        case .regions: "regions"
+        case .regions: "region_spans"
         case .logs: "logs"
         case .cpuSamples: "cpu_samples"
         case .ingestIssues: "ingest_issues"
         case .labels: "labels"
         case .blockingProfile: "blocking_profile"
-        case .goroutineSummaries: "goroutine_summaries"
-        case .goroutineStateTotals: "goroutine_state_totals"
+        case .goroutineSummaries: "goroutine_times"
         case .goroutineGroupTotals: "goroutine_group_totals"
         case .goroutineRangeTotals: "goroutine_range_totals"
         case .schedWaitHistogram: "sched_wait_histogram"
@@ -46,6 +47,8 @@ enum IngestTable: Int, CaseIterable {
         case .goroutineGroups: "goroutine_groups"
         case .schedWaitStats: "sched_wait_stats"
         case .blockingProfileFunctions: "blocking_profile_functions"
+        case .rangeKinds: "range_kinds"
+        case .regionNames: "region_names"
         }
     }
 
@@ -69,22 +72,23 @@ enum IngestTable: Int, CaseIterable {
         case .threads: ["thread_id", "first_ns", "last_ns"]
         case .gcCycles: ["seq", "start_ns", "end_ns", "complete"]
         case .stwPauses: ["reason", "start_ns", "end_ns", "goid"]
-        case .ranges: ["scope", "scope_id", "name", "start_ns", "end_ns", "goid", "start_stack_id", "complete"]
+        case .ranges:
+            ["kind_id", "start_ns", "range_id", "scope_id", "duration_ns", "goid", "start_stack_id", "complete"]
         case .metricNames: ["name_id", "name"]
-        case .metricSamples: ["ts_ns", "name_id", "value"]
+        case .metricSamples: ["ts_ns", "name_id", "value", "sample_id"]
         case .tasks:
             ["task_id", "parent_task_id", "name", "start_ns", "end_ns", "start_goid", "end_goid", "start_stack_id",
              "end_stack_id"]
-        case .regions: ["goid", "task_id", "name", "depth", "start_ns", "end_ns", "start_stack_id", "end_stack_id"]
+        case .regions:
+            ["goid", "region_id", "task_id", "name_id", "depth", "start_ns", "duration_ns", "end_ns", "start_stack_id",
+             "end_stack_id"]
         case .logs: ["ts_ns", "goid", "task_id", "category", "message", "stack_id"]
         case .cpuSamples: ["ts_ns", "goid", "proc_id", "thread_id", "stack_id"]
         case .ingestIssues: ["severity", "byte_offset", "generation", "ts_ns", "message"]
         case .labels: ["ts_ns", "goid", "label"]
         case .blockingProfile: ["kind", "category", "stack_id", "count", "total_ns", "blocked_ns"]
         case .goroutineSummaries:
-            ["goid", "start_function", "is_system", "total_ns", "exec_ns", "sched_wait_ns", "block_ns", "syscall_ns",
-             "syscall_block_ns", "unknown_ns"]
-        case .goroutineStateTotals: ["goid", "state", "reason", "category", "intervals", "total_ns"]
+            ["goid", "total_ns", "exec_ns", "sched_wait_ns", "block_ns", "syscall_ns", "syscall_block_ns"]
         case .goroutineGroupTotals:
             ["start_function", "is_system", "state", "reason", "category", "intervals", "total_ns"]
         case .goroutineRangeTotals: ["goid", "name", "total_ns"]
@@ -96,6 +100,8 @@ enum IngestTable: Int, CaseIterable {
         case .schedWaitStats:
             ["scope", "start_function", "is_system", "waits", "total_ns", "p50_ns", "p90_ns", "p99_ns", "max_ns"]
         case .blockingProfileFunctions: ["kind", "category", "stack_id", "start_function", "count", "total_ns"]
+        case .rangeKinds: ["kind_id", "scope", "name"]
+        case .regionNames: ["name_id", "name"]
         }
     }
 }

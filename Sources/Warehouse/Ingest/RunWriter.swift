@@ -621,25 +621,47 @@ public final class RunWriter {
         scope: String, scopeID: Int64?, name: String, startNs: Int64, endNs: Int64, goid: Int64?,
         startStackID: Int64?, complete: Bool
     ) throws {
+        // range_spans (migration 0010): scope and name as the run's code, the end as a duration.
         var r = RowValues()
-        frequentText(scope, into: &r)
-        r.int(scopeID)
-        frequentText(name, into: &r)
+        r.int(try rangeKindID(scope: scope, name: name))
         r.int(startNs)
-        r.int(endNs)
+        rangeCount += 1
+        r.int(rangeCount)
+        r.int(scopeID)
+        r.int(endNs - startNs)
         r.int(goid)
         r.int(startStackID)
         r.bool(complete)
         try queue(.ranges, r)
     }
 
+    /// The run's code for a range scope and name (range_kinds), adding it on first use. A trace has a handful.
+    private func rangeKindID(scope: String, name: String) throws -> Int64 {
+        for (i, known) in rangeKinds.enumerated() where known.scope == scope && known.name == name { return Int64(i) }
+        rangeKinds.append((scope, name))
+        var r = RowValues()
+        r.int(Int64(rangeKinds.count - 1))
+        frequentText(scope, into: &r)
+        frequentText(name, into: &r)
+        try queue(.rangeKinds, r)
+        return Int64(rangeKinds.count - 1)
+    }
+    private var rangeKinds: [(scope: String, name: String)] = []
+    /// The run's ranges so far: the next one's range_id.
+    private var rangeCount: Int64 = 0
+
     public func insertMetric(tsNs: Int64, name: String, value: DatabaseValue) throws {
         var r = RowValues()
         r.int(tsNs)
         r.int(try metricNameID(name))
         r.value(value)
+        metricSampleCount += 1
+        r.int(metricSampleCount)
         try queue(.metricSamples, r)
     }
+    /// The run's samples so far: the next one's sample_id (metric_samples is clustered by metric, so the
+    /// number keeps the trace order that a rowid kept before migration 0010).
+    private var metricSampleCount: Int64 = 0
 
     /// The run's id for a metric name (metric_names), adding the name on first use. A trace has a handful.
     private func metricNameID(_ name: String) throws -> Int64 {
@@ -684,17 +706,37 @@ public final class RunWriter {
         goid: Int64, taskID: Int64?, name: String, depth: Int64, startNs: Int64?, endNs: Int64?,
         startStackID: Int64?, endStackID: Int64?
     ) throws {
+        // region_spans (migration 0010): the name as the run's code, the end as a duration (kept as end_ns only
+        // when the start is unknown).
         var r = RowValues()
         r.int(goid)
+        regionCount += 1
+        r.int(regionCount)
         r.int(taskID)
-        uniqueText(name, into: &r)
+        r.int(try regionNameID(name))
         r.int(depth)
         r.int(startNs)
-        r.int(endNs)
+        if let startNs, let endNs { r.int(endNs - startNs) } else { r.int(nil as Int64?) }
+        r.int(startNs == nil ? endNs : nil)
         r.int(startStackID)
         r.int(endStackID)
         try queue(.regions, r)
     }
+
+    /// The run's code for a region type name (region_names), adding it on first use.
+    private func regionNameID(_ name: String) throws -> Int64 {
+        if let id = regionNameIDs[name] { return id }
+        let id = Int64(regionNameIDs.count)
+        regionNameIDs[name] = id
+        var r = RowValues()
+        r.int(id)
+        text(name, into: &r)
+        try queue(.regionNames, r)
+        return id
+    }
+    private var regionNameIDs: [String: Int64] = [:]
+    /// The run's regions so far: the next one's region_id.
+    private var regionCount: Int64 = 0
 
     public func insertLog(tsNs: Int64, goid: Int64?, taskID: Int64?, category: String, message: String, stackID: Int64?)
         throws
