@@ -159,3 +159,49 @@ struct SplitMix64: RandomNumberGenerator {
         #expect(same.p == 1 && same.method == .none)
     }
 }
+
+/// van Elteren's stratified test (several start functions' waits at once) against the same statistic built from
+/// scipy's per-stratum U and its normal distribution: 40 generated cases of 2 to 6 strata with ties, unequal
+/// sizes, shifted or not; p to 1e-9.
+@Suite struct StratifiedUTests {
+    @Test(.enabled(if: Scipy.isAvailable || isCI, MannWhitneyTests.skip))
+    func pValuesEqualScipy() throws {
+        guard Scipy.isAvailable else {
+            Issue.record("scipy is missing: run scripts/test.sh, which installs it into \(Scipy.directory)")
+            return
+        }
+        var rng = SplitMix64(state: 13)
+        var cases: [[(x: [Double], y: [Double])]] = []
+        for _ in 0..<40 {
+            let shift = Int.random(in: 0...1, using: &rng)
+            cases.append((0..<Int.random(in: 2...6, using: &rng)).map { stratum in
+                let level = stratum * 50  // strata of different scales, as different start functions wait
+                let x = (0..<Int.random(in: 2...150, using: &rng)).map { _ in Double(level + Int.random(in: 0..<20, using: &rng)) }
+                let y = (0..<Int.random(in: 2...150, using: &rng)).map { _ in Double(level + shift + Int.random(in: 0..<20, using: &rng)) }
+                return (x, y)
+            })
+        }
+        let ours = cases.map { strata in
+            MannWhitney.stratified(strata.map { (x: MannWhitney.counts($0.x), y: MannWhitney.counts($0.y)) })
+        }
+        let dir = try TemporaryDirectory()
+        let input = dir.path("strata.json")
+        let json = cases.map { ["strata": $0.map { ["x": $0.x, "y": $0.y] }] }
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: input))
+        let script = packageRoot.appendingPathComponent("scripts/scipy/mannwhitney.py").path
+        let (status, out, err) = try TestProcess.run(
+            "/bin/sh", ["-c", "exec python3 \"$0\" < \"$1\"", script, input], environment: Scipy.environment)
+        try #require(status == 0, "\(err)")
+        let scipy = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [[String: Double]])
+        try #require(scipy.count == cases.count)
+        for (i, (r, s)) in zip(ours, scipy).enumerated() {
+            #expect(r.method == .normal)
+            #expect(r.u == s["u"], "case \(i): U \(r.u) vs \(s["u"] ?? .nan)")
+            #expect(abs(r.p - (s["p"] ?? .nan)) <= 1e-9, "case \(i): p \(r.p) vs scipy \(s["p"] ?? .nan)")
+        }
+        #expect(ours.filter { $0.p <= 0.05 }.count >= 5 && ours.filter { $0.p > 0.05 }.count >= 5)
+        // One stratum is the plain test.
+        let x: [Double] = [1, 2, 2, 3, 9], y: [Double] = [2, 4, 4, 5, 6, 7]
+        #expect(MannWhitney.stratified([(MannWhitney.counts(x), MannWhitney.counts(y))]) == MannWhitney.test(x, y))
+    }
+}
