@@ -14,10 +14,11 @@ struct Compare: ParsableCommand {
             task_latency_p50_ns:TYPE and task_latency_p99_ns:TYPE for each task type.
             Significance (as benchstat): vs_base, p, significant, test, n_base, n_head. Each metric is tested with a \
             two-sided Mann-Whitney U-test at --alpha (default 0.05); vs_base shows `~` when the difference is not \
-            significant. Metrics that are distributions inside a run (sched_latency_p99_ns, lock_wait_p99_ns, \
-            gc_stw_ns, the task latencies) are tested on their samples (waits of one start function, pauses of one \
-            reason, tasks of one type, pooled over a label's runs), the others over the runs' figures, which needs \
-            4 runs per label at alpha 0.05: with fewer, one line on stderr says so.
+            significant. Metrics are tested over the runs' figures, which needs 4 runs per label at alpha 0.05; \
+            with fewer, one line on stderr says so, and the metrics that are distributions inside a run \
+            (sched_latency_p99_ns, lock_wait_p50_ns, lock_wait_p99_ns, gc_stw_ns, the task latencies) are tested \
+            on their samples instead (waits of one start function, pauses of one reason, tasks of one type, pooled \
+            over a label's runs; samples of one run are not independent, so read such a p with care).
             --fail-above PCT: exit status 3, naming the metrics on stderr, when a gated metric (higher is worse: \
             \(RunMetrics.definitions.filter(\.gated).map(\.name).joined(separator: ", ")), and the task \
             latencies) grew by more than PCT percent and the difference is significant. A metric whose base is 0 \
@@ -44,7 +45,7 @@ struct Compare: ParsableCommand {
     var queriesDir: String?
     @Option(
         name: .customLong("fail-above"),
-        help: "Exit with status 3 when a gated (latency) metric got worse by more than this many percent.")
+        help: "Exit with status 3 when a gated (latency) metric got significantly worse by more than this many percent.")
     var failAbove: Double?
     @Option(help: "The significance level of the U-tests (default 0.05).") var alpha: Double = 0.05
     @Flag(

@@ -49,7 +49,7 @@ public enum Significance {
             switch method {
             case .exact: how = "exact"
             case .normal: how = strata > 1 ? "van Elteren, normal" : "normal"
-            case .none: how = "all values equal"
+            case .none: how = n1 == 0 || n2 == 0 ? "no values on a side" : "all values equal"
             }
             return "U-test over \(samples.rawValue) (\(how))"
         }
