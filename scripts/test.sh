@@ -69,6 +69,33 @@ else
   say "no chromium found: the timeline's browser check is skipped (it fails in CI); apt-get install chromium, or set TRACEWARE_CHROMIUM"
 fi
 
+# scipy checks the Mann-Whitney U-test of `compare` (MannWhitneyTests, scripts/scipy/mannwhitney.py) as Go checks the
+# reader: an independent implementation, installed like the oracle. A python3 that imports scipy already is used as
+# it is; otherwise scipy is installed from PyPI (pip --target) into $TRACEWARE_SCIPY_DIR (default
+# ~/.cache/traceware/python/scipy) and reused next time. Without python3, pip or network: one line, exit 1.
+export TRACEWARE_SCIPY_DIR=${TRACEWARE_SCIPY_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/traceware/python/scipy}
+scipy_ok() { PYTHONPATH="$TRACEWARE_SCIPY_DIR${PYTHONPATH:+:$PYTHONPATH}" python3 -c 'import scipy.stats' >/dev/null 2>&1; }
+if ! command -v python3 >/dev/null 2>&1; then
+  say "python3 not found: the tests need it with scipy to check the U-test (on Debian: apt-get install python3-pip)"
+  exit 1
+elif ! scipy_ok; then
+  log=$(mktemp "${TMPDIR:-/tmp}/traceware-install-scipy.XXXXXX")
+  say "installing scipy from PyPI into $TRACEWARE_SCIPY_DIR (log: $log)"
+  if command -v pip >/dev/null 2>&1; then pip=(pip)
+  elif command -v pip3 >/dev/null 2>&1; then pip=(pip3)
+  else pip=(python3 -m pip)
+  fi
+  mkdir -p "$TRACEWARE_SCIPY_DIR"
+  if ! "${pip[@]}" install --quiet --disable-pip-version-check --no-compile --target "$TRACEWARE_SCIPY_DIR" scipy >"$log" 2>&1 ||
+    ! scipy_ok; then
+    reason=$(grep -v -e '^WARNING' -e '^\[notice\]' -e '^[[:space:]]*$' "$log" | tail -1)
+    say "cannot install scipy, which the tests need to check the U-test (${reason:-see $log}); install pip and network access to PyPI, or set TRACEWARE_SCIPY_DIR to a directory holding scipy"
+    exit 1
+  fi
+  rm -f "$log"
+fi
+say "scipy: $(PYTHONPATH="$TRACEWARE_SCIPY_DIR${PYTHONPATH:+:$PYTHONPATH}" python3 -c 'import scipy; print(scipy.__version__, scipy.__file__)')"
+
 # `go tool trace` and `go tool pprof` build themselves on first use (about 10 s each): do it once here rather than
 # inside the first test that happens to need them.
 "$TRACEWARE_GO" tool trace -d=parsed Tests/Fixtures/traces/go1.27/mutex.trace >/dev/null

@@ -14,7 +14,8 @@ import Testing
         let summary = try GoSummary.summarize(trace)
         let facts = try ReportFacts.read(trace)
         let gcCycles = try RangeTests.goRangeCounts(trace)["GC concurrent mark phase"] ?? 0
-        let mutexShare = try ReportCoreSupport.mutexShare(trace).Share
+        let mutex = try ReportCoreSupport.mutexShare(trace)
+        let mutexShare = mutex.Share
         var m: [String: Double] = [
             "duration_ns": Double(facts.DurationNs),
             "goroutines": Double(summary.goroutines),
@@ -28,6 +29,10 @@ import Testing
             "gc_stw_ns": Double(facts.STW.filter { $0.key.hasPrefix("GC ") }.values.reduce(0) { $0 + $1.Total }),
             "gc_assist_ns": Double(facts.MarkAssist.Total),
         ]
+        if mutex.LockWaits > 0 {
+            m["lock_wait_p50_ns"] = Double(mutex.LockWaitP50Ns)
+            m["lock_wait_p99_ns"] = Double(mutex.LockWaitP99Ns)
+        }
         if let heap = facts.Metrics["/memory/classes/heap/objects:bytes"] { m["heap_peak_bytes"] = Double(heap.Max) }
         for (type, task) in facts.Tasks where task.Complete.Count > 0 {
             m["task_latency_p50_ns:" + type] = Double(task.Complete.P50)
@@ -171,7 +176,9 @@ import Testing
         #expect(RunComparison.median([4, 1, 3, 2]) == 2.5 && RunComparison.median([5]) == 5 && RunComparison.median([]) == nil)
     }
 
-    /// --fail-above: exit 3 naming the gated metrics that grew by more than PCT; 0 otherwise; 1 on errors.
+    /// --fail-above --no-significance (the gate on percentages alone): exit 3 naming the gated metrics that grew
+    /// by more than PCT; 0 otherwise; 1 on errors. Without --no-significance one run a side cannot be gated: exit
+    /// 1 saying how many traces per label it needs (SignificanceTests has the gate with significance).
     @Test func failAboveExitStatus() throws {
         let dir = try TemporaryDirectory()
         let db = dir.path("w.db")
@@ -187,6 +194,10 @@ import Testing
         try #require(!worse.isEmpty)
 
         var (status, out, err) = try ProcessSupport.run(["compare", "--db", db, "calm", "busy", "--fail-above", "10"])
+        #expect(status == 1 && err.contains("cannot gate 1 vs 1 runs") && err.contains(">= 4 traces per label"), "\(err)")
+        #expect(out.hasPrefix("metric"), "the table is still printed")
+        (status, out, err) = try ProcessSupport.run(
+            ["compare", "--db", db, "calm", "busy", "--fail-above", "10", "--no-significance"])
         #expect(status == 3, "\(err)")
         #expect(out.hasPrefix("metric"), "the table is still printed")
         for metric in worse { #expect(err.contains(metric + ":"), "\(metric) not named: \(err)") }
@@ -195,9 +206,10 @@ import Testing
         let largest = rows.compactMap { row -> Double? in
             (row["gated"] as? NSNumber)?.intValue == 1 ? Self.number(row["delta_pct"]) : nil
         }.max() ?? 0
-        (status, _, err) = try ProcessSupport.run(["compare", "--db", db, "calm", "busy", "--fail-above", String(largest + 1)])
+        (status, _, err) = try ProcessSupport.run(
+            ["compare", "--db", db, "calm", "busy", "--fail-above", String(largest + 1), "--no-significance"])
         #expect(status == 0, "\(err)")
-        (status, _, err) = try ProcessSupport.run(["compare", "--db", db, "1", "1", "--fail-above", "0"])
+        (status, _, err) = try ProcessSupport.run(["compare", "--db", db, "1", "1", "--fail-above", "0", "--no-significance"])
         #expect(status == 0, "a run against itself: \(err)")
         (status, _, err) = try ProcessSupport.run(["compare", "--db", db, "calm", "nosuchlabel"])
         #expect(status == 1 && err.contains("nosuchlabel"), "\(err)")

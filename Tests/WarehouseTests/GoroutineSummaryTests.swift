@@ -187,6 +187,7 @@ import Testing
     static let newTables = [
         "goroutine_summaries", "goroutine_state_totals", "goroutine_group_totals", "goroutine_range_totals",
         "sched_wait_histogram", "lock_waits_by_stack", "goroutine_groups", "sched_wait_stats",
+        "lock_wait_histogram",  // migration 0013, filled from goroutine_states on upgrade as well
     ]
 
     /// A warehouse at the schema before 0005, holding the runs of `fresh` (its tables copied column by column),

@@ -69,6 +69,10 @@ enum ReportCoreSupport {
         var MutexNs: Int64
         var RWMutexNs: Int64
         var Share: Double
+        /// Every lock wait of the user goroutines: count and nearest-rank p50/p99 (compare's lock_wait_p50_ns/p99_ns).
+        var LockWaits: Int
+        var LockWaitP50Ns: Int64
+        var LockWaitP99Ns: Int64
         var Frames: [String: Int64]
         var ByState: [String: Int64]
     }

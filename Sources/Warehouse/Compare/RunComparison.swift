@@ -20,6 +20,9 @@ public enum RunComparison {
         public var baseSpread: (min: Double, max: Double)?
         public var headSpread: (min: Double, max: Double)?
         public var gated: Bool
+        /// Each run's figure (runs without one left out): the samples of the significance test over runs.
+        public var baseValues: [Double] = []
+        public var headValues: [Double] = []
 
         public static func == (a: MetricRow, b: MetricRow) -> Bool {
             a.metric == b.metric && a.base == b.base && a.head == b.head && a.gated == b.gated
@@ -47,7 +50,7 @@ public enum RunComparison {
             let h = headValues.values[name] ?? []
             return MetricRow(
                 metric: name, base: median(b), head: median(h), baseSpread: spread(b), headSpread: spread(h),
-                gated: RunMetrics.isGated(name))
+                gated: RunMetrics.isGated(name), baseValues: b, headValues: h)
         }
     }
 

@@ -23,6 +23,12 @@ public enum RunMetrics {
             name: "mutex_share", gated: true,
             doc: "share of user goroutines' latency that was sync.Mutex/RWMutex blocking (report mutex-share)"),
         Definition(
+            name: "lock_wait_p50_ns", gated: true,
+            doc: "p50 (nearest rank) of user goroutines' lock waits, each wait mutex-share counts (lock_wait_histogram)"),
+        Definition(
+            name: "lock_wait_p99_ns", gated: true,
+            doc: "p99 (nearest rank) of user goroutines' lock waits (lock_wait_histogram)"),
+        Definition(
             name: "sched_latency_p99_ns", gated: true,
             doc: "p99 of runnable waits over all goroutines (report sched-latency, scope all)"),
         Definition(name: "gc_cycles", gated: false, doc: "GC cycles (gc_cycles rows)"),
@@ -68,6 +74,9 @@ public enum RunMetrics {
 
         let mutex = try canned("mutex-share", runID: runID, on: db)
         values["mutex_share"] = mutex.first.flatMap { number($0["share"] ?? .null) }
+        let lockWaits = try lockWaitPercentiles(runID: runID, on: db)
+        values["lock_wait_p50_ns"] = lockWaits?.p50
+        values["lock_wait_p99_ns"] = lockWaits?.p99
         let sched = try canned("sched-latency", runID: runID, on: db)
         values["sched_latency_p99_ns"] = sched.first { $0["scope"] == .text("all") }.flatMap { number($0["p99_ns"] ?? .null) }
 
@@ -99,6 +108,33 @@ public enum RunMetrics {
               FROM goroutine_group_totals WHERE run_id = ?1) s
         WHERE r.run_id = ?1
         """
+
+    /// Nearest rank, as every percentile of traceware: the smallest length whose cumulative waits reach
+    /// ceil(p * n / 100). nil without lock waits.
+    static func lockWaitPercentiles(runID: Int64, on db: Database) throws -> (p50: Double, p99: Double)? {
+        let rows = try db.rows(
+            """
+            SELECT duration_ns, sum(waits) FROM lock_wait_histogram
+            WHERE run_id = ? AND is_system = 0 AND start_function NOT LIKE 'runtime/trace.%'
+            GROUP BY duration_ns ORDER BY duration_ns
+            """, [.integer(runID)])
+        let counts = rows.compactMap { row -> (Double, Int64)? in
+            guard row.count == 2, let v = number(row[0]), case .integer(let c) = row[1] else { return nil }
+            return (v, c)
+        }
+        let n = counts.reduce(0) { $0 + $1.1 }
+        guard n > 0, let last = counts.last?.0 else { return nil }
+        func rank(_ p: Int64) -> Double {
+            let k = (p * n + 99) / 100
+            var cumulative: Int64 = 0
+            for (v, c) in counts {
+                cumulative += c
+                if cumulative >= k { return v }
+            }
+            return last
+        }
+        return (rank(50), rank(99))
+    }
 
     /// A canned report's rows as dictionaries (canned only: a saved report of the same name does not change what
     /// a metric means).

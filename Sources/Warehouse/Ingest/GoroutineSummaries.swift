@@ -21,6 +21,9 @@ struct GoroutineTally {
         var ns: Int64
     }
     var lockWaits: [LockWait] = []
+    /// Each lock wait's length (lock_wait_histogram, migration 0013), folded into the group's when the goroutine
+    /// ends (its group is known by then).
+    var lockWaitLengths: [Int64] = []
 
     /// Go's RangeTime: time in each runtime range, by name.
     var ranges: [(name: String, ns: Int64)] = []
@@ -65,6 +68,7 @@ struct GoroutineTally {
             }
         }
         lockWaits += other.lockWaits
+        lockWaitLengths += other.lockWaitLengths
         for r in other.ranges { addRange(r.name, r.ns) }
         pendingWaits += other.pendingWaits
         if let g = other.group, group == nil { group = g }
@@ -86,6 +90,8 @@ final class GoroutineSummaries {
     /// per goroutine id).
     final class Group {
         var counts: [Int64: Int64] = [:]
+        /// Lock waits by length (lock_wait_histogram).
+        var lockCounts: [Int64: Int64] = [:]
         var entries: [GoroutineTally.Entry] = []
         var goroutines: Int64 = 0
         var total: Int64 = 0, exec: Int64 = 0, schedWait: Int64 = 0, block: Int64 = 0, syscall: Int64 = 0
@@ -135,6 +141,7 @@ final class GoroutineSummaries {
             }
         case .waiting:
             guard let stackID, category == "mutex" || category == "rwmutex" else { return }
+            tally.lockWaitLengths.append(ns)
             for i in tally.lockWaits.indices where tally.lockWaits[i].stackID == stackID {
                 tally.lockWaits[i].intervals &+= 1
                 tally.lockWaits[i].ns &+= ns
@@ -192,6 +199,7 @@ final class GoroutineSummaries {
             }
         }
         for e in tally.entries { group.add(e) }
+        for ns in tally.lockWaitLengths { group.lockCounts[ns, default: 0] &+= 1 }
         for w in tally.lockWaits {
             let key = LockKey(function: name, stackID: w.stackID)
             let old = lockWaits[key] ?? (w.category, 0, 0)
@@ -255,6 +263,12 @@ final class GoroutineSummaries {
             if !sorted.isEmpty { try writeSchedWaitStats(scope: "group", name, sorted) }
         }
         if !all.isEmpty { try writeSchedWaitStats(scope: "all", "", all.sorted(by: { $0.key < $1.key })) }
+        for name in names {
+            guard let g = groups[name] else { continue }
+            for (ns, waits) in g.lockCounts.sorted(by: { $0.key < $1.key }) {
+                try writer.insertLockWaitBucket(startFunction: name, durationNs: ns, waits: waits)
+            }
+        }
         for (key, w) in lockWaits.sorted(by: { ($0.key.function, $0.key.stackID) < ($1.key.function, $1.key.stackID) }) {
             try writer.insertLockWaits(
                 startFunction: key.function, stackID: key.stackID, category: w.category, intervals: w.intervals, ns: w.ns)
@@ -350,6 +364,15 @@ extension RunWriter {
         r.int(durationNs)
         r.int(waits)
         try queue(.schedWaitHistogram, r)
+    }
+
+    func insertLockWaitBucket(startFunction: String, durationNs: Int64, waits: Int64) throws {
+        var r = RowValues()
+        text(startFunction, into: &r)
+        r.bool(StackRules.isSystemGoroutine(startFunction))
+        r.int(durationNs)
+        r.int(waits)
+        try queue(.lockWaitHistogram, r)
     }
 
     func insertLockWaits(startFunction: String, stackID: Int64, category: String, intervals: Int64, ns: Int64) throws {

@@ -15,6 +15,8 @@ enum IngestTable: Int, CaseIterable {
     case blockingProfileFunctions
     // Migration 0010: the scope and name codes of range_spans (the ranges view).
     case rangeKinds, regionNames
+    // Migration 0013: lock waits by length (GoroutineSummaries.swift).
+    case lockWaitHistogram
 
     var name: String {
         switch self {
@@ -49,6 +51,7 @@ enum IngestTable: Int, CaseIterable {
         case .blockingProfileFunctions: "blocking_profile_functions"
         case .rangeKinds: "range_kinds"
         case .regionNames: "region_names"
+        case .lockWaitHistogram: "lock_wait_histogram"
         }
     }
 
@@ -102,6 +105,7 @@ enum IngestTable: Int, CaseIterable {
         case .blockingProfileFunctions: ["kind", "category", "stack_id", "start_function", "count", "total_ns"]
         case .rangeKinds: ["kind_id", "scope", "name"]
         case .regionNames: ["name_id", "name"]
+        case .lockWaitHistogram: ["start_function", "is_system", "duration_ns", "waits"]
         }
     }
 }

@@ -24,6 +24,7 @@ import (
 	"internal/trace"
 	"io"
 	"os"
+	"sort"
 	"strings"
 )
 
@@ -46,6 +47,7 @@ type goroutine struct {
 	latency int64
 	mutex   int64
 	rwmutex int64
+	waits   []int64 // each lock wait's length
 	frames  map[string]int64
 	byState map[string]int64
 }
@@ -58,6 +60,11 @@ type output struct {
 	MutexNs    int64
 	RWMutexNs  int64
 	Share      float64
+	// Every lock wait of the user goroutines: how many, and the nearest-rank p50/p99 of their lengths
+	// (compare's lock_wait_p50_ns and lock_wait_p99_ns).
+	LockWaits     int
+	LockWaitP50Ns int64
+	LockWaitP99Ns int64
 	// User frame ("function:line") of the lock waits → ns.
 	Frames map[string]int64
 	// Latency by state: "runnable", "syscall", "waiting/<reason>" → ns.
@@ -172,6 +179,7 @@ func (g *goroutine) account(until trace.Time) {
 		if g.reason == "sync" {
 			if isLock, isRW, frame := lockWait(g.stack); isLock {
 				g.mutex += d
+				g.waits = append(g.waits, d)
 				if isRW {
 					g.rwmutex += d
 				}
@@ -246,6 +254,7 @@ func main() {
 			}
 		}
 	}
+	var waits []int64
 	for _, g := range gs {
 		g.account(lastTs)
 		if trace.IsSystemGoroutine(g.name) || strings.HasPrefix(g.name, "runtime/trace.") {
@@ -255,12 +264,18 @@ func main() {
 		out.LatencyNs += g.latency
 		out.MutexNs += g.mutex
 		out.RWMutexNs += g.rwmutex
+		waits = append(waits, g.waits...)
 		for k, v := range g.frames {
 			out.Frames[k] += v
 		}
 		for k, v := range g.byState {
 			out.ByState[k] += v
 		}
+	}
+	if len(waits) > 0 {
+		sort.Slice(waits, func(i, j int) bool { return waits[i] < waits[j] })
+		rank := func(p int) int64 { return waits[max(1, (p*len(waits)+99)/100)-1] }
+		out.LockWaits, out.LockWaitP50Ns, out.LockWaitP99Ns = len(waits), rank(50), rank(99)
 	}
 	if out.LatencyNs > 0 {
 		out.Share = float64(out.MutexNs) / float64(out.LatencyNs)

@@ -1,0 +1,3 @@
+module lockhold
+
+go 1.22
