@@ -75,8 +75,12 @@ public final class EventRows {
     private var openRanges: [RangeKey: OpenRange] = [:]
     private var gcSeq: Int64 = 0
 
+    /// Tasks begun and not yet ended. A task's row is written when it ends, so memory follows the open tasks,
+    /// not every task of the run (a service with a task per request has hundreds of thousands).
     private var tasks: [UInt64: RunWriter.TaskRow] = [:]
-    private var taskOrder: [UInt64] = []
+    /// Tasks whose row is written: one more TaskBegin or TaskEnd of one (which a valid trace never has) is
+    /// recorded as an issue instead of a second row that the primary key would refuse.
+    private var writtenTasks = DenseIDSet()
 
     private struct OpenRegion {
         var taskID: Int64?
@@ -195,8 +199,14 @@ public final class EventRows {
             }
         case .taskBegin, .taskEnd:
             if let task = ev.task {
-                var row = tasks[task.id.rawValue] ?? RunWriter.TaskRow(taskID: Int64(bitPattern: task.id.rawValue))
-                if tasks[task.id.rawValue] == nil { taskOrder.append(task.id.rawValue) }
+                let id = Int64(bitPattern: task.id.rawValue)
+                if writtenTasks.contains(id) {
+                    try writer.insertIssue(
+                        severity: .warning, message: "task \(id) appeared again after its end; its first row is kept",
+                        tsNs: t)
+                    break
+                }
+                var row = tasks.removeValue(forKey: task.id.rawValue) ?? RunWriter.TaskRow(taskID: id)
                 if !task.type.isEmpty { row.name = task.type }
                 if row.parentTaskID == nil, let parent = Self.task(task.parent) {
                     row.parentTaskID = parent
@@ -209,6 +219,9 @@ public final class EventRows {
                     row.endNs = t
                     row.endGoid = Self.id(ev.goroutine.rawValue)
                     row.endStackID = try stackID(ev.stack)
+                    writtenTasks.insert(id)
+                    try writer.insertTask(row)
+                    break
                 }
                 tasks[task.id.rawValue] = row
             }
@@ -222,8 +235,9 @@ public final class EventRows {
             if let region = ev.region {
                 let goid = ev.goroutine.rawValue
                 // As Go's summary: the innermost open region is the one that ends.
-                if var stack = regions[goid], let open = stack.popLast() {
-                    regions[goid] = stack
+                if var stack = regions.removeValue(forKey: goid), let open = stack.popLast() {
+                    // An emptied stack leaves the table: memory follows the goroutines inside regions.
+                    if !stack.isEmpty { regions[goid] = stack }
                     try writer.insertRegion(
                         goid: goid, taskID: open.taskID, name: open.name, depth: Int64(stack.count),
                         startNs: open.start, endNs: t, startStackID: open.stackID, endStackID: try stackID(ev.stack))
@@ -294,7 +308,9 @@ public final class EventRows {
             try writeRange(key, scope, incomplete, end: lastTs)
         }
         openRanges.removeAll()
-        for id in taskOrder { if let row = tasks[id] { try writer.insertTask(row) } }
+        // Tasks still open at the end (tasks is keyed by task_id, so the order of its rows does not matter).
+        for id in tasks.keys.sorted() { if let row = tasks[id] { try writer.insertTask(row) } }
+        tasks.removeAll()
         for goid in regions.keys.sorted() {
             for (depth, open) in (regions[goid] ?? []).enumerated() {
                 try writer.insertRegion(

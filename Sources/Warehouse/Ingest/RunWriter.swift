@@ -450,31 +450,14 @@ public final class RunWriter {
     }
 
     /// Goroutines already written: a goid is written once (the unique index on goroutines would fail the
-    /// whole ingest on a second row; a reappearing goroutine is recorded as an issue instead). Goids are
-    /// small and dense, so a bit per goid up to the largest seen (1 MiB at 8M goroutines), and a set for
-    /// any beyond 2^26: the one structure of the ingest that grows with the trace.
-    private var writtenGoroutineBits: [UInt64] = []
-    private var writtenGoroutinesLarge = Set<Int64>()
-
-    /// Marks `goid` written; false if it was already.
-    private func markWritten(_ goid: Int64) -> Bool {
-        guard goid >= 0 && goid < 1 << 26 else { return writtenGoroutinesLarge.insert(goid).inserted }
-        let word = Int(goid >> 6)
-        let bit: UInt64 = 1 << UInt64(goid & 63)
-        if word >= writtenGoroutineBits.count {
-            writtenGoroutineBits.append(
-                contentsOf: repeatElement(0, count: max(word + 1, writtenGoroutineBits.count * 2) - writtenGoroutineBits.count))
-        }
-        if writtenGoroutineBits[word] & bit != 0 { return false }
-        writtenGoroutineBits[word] |= bit
-        return true
-    }
+    /// whole ingest on a second row; a reappearing goroutine is recorded as an issue instead).
+    private var writtenGoroutines = DenseIDSet()
 
     /// Writes a goroutine's row. A goid written before (a goroutine that reappears after its end, which a
     /// valid trace never has) is recorded as an ingest issue instead, and false returned.
     @discardableResult
     public func insertGoroutine(_ row: GoroutineRow) throws -> Bool {
-        guard markWritten(row.goid) else {
+        guard writtenGoroutines.insert(row.goid) else {
             try insertIssue(
                 severity: .warning, message: "goroutine \(row.goid) reappeared after its end; its first row is kept",
                 tsNs: row.createdNs)
