@@ -374,10 +374,30 @@ final class BlockingProfile {
             let category = Int(key >> 32 & 0xff_ffff)
             let pcKey = Int(key & 0xffff_ffff)
             let stackID = labels[kind][pcKey].stackID
-            try writer.insertBlockingProfile(
+            try writer.write(BlockingProfileRow(
                 kind: Kind(rawValue: kind)?.name ?? "", category: categories[category],
-                stackID: stackID > 0 ? stackID : nil, count: total.count, totalNs: total.ns, blockedNs: total.blockedNs)
+                stackID: stackID > 0 ? stackID : nil, count: total.count, totalNs: total.ns, blockedNs: total.blockedNs))
         }
         totals.removeAll()
+    }
+}
+
+struct BlockingProfileRow: IngestRow {
+    static let table = IngestTable.blockingProfile
+    static let example = BlockingProfileRow(kind: "", category: "", stackID: nil, count: 0, totalNs: 0, blockedNs: 0)
+    var kind: String
+    var category: String
+    var stackID: Int64?
+    var count: Int64
+    var totalNs: Int64
+    var blockedNs: Int64
+
+    func encode<Row: RowEncoding>(into row: inout Row) {
+        row.text("kind", kind, .unique)
+        row.text("category", category, .unique)
+        row.int("stack_id", stackID)
+        row.int("count", count)
+        row.int("total_ns", totalNs)
+        row.int("blocked_ns", blockedNs)
     }
 }

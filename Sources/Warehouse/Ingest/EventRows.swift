@@ -90,6 +90,17 @@ public final class EventRows {
     }
     private var regions: [Int64: [OpenRegion]] = [:]
 
+    /// The run's metric names (metric_names), in order of first use: a trace has a handful.
+    private var metricNames: [String] = []
+
+    /// The run's id for a metric name, adding the name on first use.
+    private func metricNameID(_ name: String) throws -> Int64 {
+        for (i, known) in metricNames.enumerated() where known == name { return Int64(i + 1) }
+        metricNames.append(name)
+        try writer.write(MetricNameRow(nameID: Int64(metricNames.count), name: name))
+        return Int64(metricNames.count)
+    }
+
     public init(writer: RunWriter) {
         self.writer = writer
         self.goroutines = GoroutineIntervals(writer: writer)
@@ -161,22 +172,27 @@ public final class EventRows {
             }
         case .metric:
             if let metric = ev.metric, let value = metric.value.uint64 {
-                try writer.insertMetric(tsNs: t, name: metric.name, value: .integer(Int64(clamping: value)))
+                try writer.write(
+                    MetricSampleRow(
+                        tsNs: t, nameID: try metricNameID(metric.name), value: .integer(Int64(clamping: value))))
             }
         case .log:
             if let log = ev.log {
-                try writer.insertLog(
-                    tsNs: t, goid: Self.id(ev.goroutine.rawValue), taskID: Self.task(log.task),
-                    category: log.category, message: log.message, stackID: try stackID(ev.stack))
+                try writer.write(
+                    LogRow(
+                        tsNs: t, goid: Self.id(ev.goroutine.rawValue), taskID: Self.task(log.task),
+                        category: log.category, message: log.message, stackID: try stackID(ev.stack)))
             }
         case .label:
             if let label = ev.label {
-                try writer.insertLabel(tsNs: t, goid: label.resource.goroutine?.rawValue ?? -1, label: label.label)
+                try writer.write(
+                    LabelRow(tsNs: t, goid: label.resource.goroutine?.rawValue ?? -1, label: label.label))
             }
         case .stackSample:
-            try writer.insertCPUSample(
-                tsNs: t, goid: Self.id(ev.goroutine.rawValue), procID: Self.id(ev.proc.rawValue),
-                threadID: Self.id(ev.thread.rawValue), stackID: try stackID(ev.stack))
+            try writer.write(
+                CPUSampleRow(
+                    tsNs: t, goid: Self.id(ev.goroutine.rawValue), procID: Self.id(ev.proc.rawValue),
+                    threadID: Self.id(ev.thread.rawValue), stackID: try stackID(ev.stack)))
         case .rangeBegin, .rangeActive:
             if let r = ev.range {
                 let key = RangeKey(scope: r.scope.kind.rawValue, scopeID: r.scope.rawID, name: r.name)
@@ -220,7 +236,7 @@ public final class EventRows {
                     row.endGoid = Self.id(ev.goroutine.rawValue)
                     row.endStackID = try stackID(ev.stack)
                     writtenTasks.insert(id)
-                    try writer.insertTask(row)
+                    try writer.write(row)
                     break
                 }
                 tasks[task.id.rawValue] = row
@@ -238,13 +254,16 @@ public final class EventRows {
                 if var stack = regions.removeValue(forKey: goid), let open = stack.popLast() {
                     // An emptied stack leaves the table: memory follows the goroutines inside regions.
                     if !stack.isEmpty { regions[goid] = stack }
-                    try writer.insertRegion(
-                        goid: goid, taskID: open.taskID, name: open.name, depth: Int64(stack.count),
-                        startNs: open.start, endNs: t, startStackID: open.stackID, endStackID: try stackID(ev.stack))
+                    try writer.write(
+                        RegionRow(
+                            goid: goid, taskID: open.taskID, name: open.name, depth: Int64(stack.count),
+                            startNs: open.start, endNs: t, startStackID: open.stackID,
+                            endStackID: try stackID(ev.stack)))
                 } else {
-                    try writer.insertRegion(
-                        goid: goid, taskID: Self.task(region.task), name: region.type, depth: 0, startNs: nil,
-                        endNs: t, startStackID: nil, endStackID: try stackID(ev.stack))
+                    try writer.write(
+                        RegionRow(
+                            goid: goid, taskID: Self.task(region.task), name: region.type, depth: 0, startNs: nil,
+                            endNs: t, startStackID: nil, endStackID: try stackID(ev.stack)))
                 }
             }
         case .stateTransition:
@@ -268,17 +287,18 @@ public final class EventRows {
 
     private func closeProcState(_ p: Int64, at t: Int64) throws {
         if let open = procStates.removeValue(forKey: p) {
-            try writer.insertProcState(procID: p, state: open.state, startNs: open.start, endNs: t, threadID: open.threadID)
+            try writer.write(
+                ProcStateRow(procID: p, state: open.state, startNs: open.start, endNs: t, threadID: open.threadID))
         }
     }
 
     private func writeRange(_ key: RangeKey, _ scope: ResourceID, _ open: OpenRange, end: Int64) throws {
         if key.name == "GC concurrent mark phase" {
             gcSeq += 1
-            try writer.insertGCCycle(seq: gcSeq, startNs: open.start, endNs: end, complete: open.complete)
+            try writer.write(GCCycleRow(seq: gcSeq, startNs: open.start, endNs: end, complete: open.complete))
         } else if key.name.hasPrefix("stop-the-world (") && key.name.hasSuffix(")") {
             let reason = String(key.name.dropFirst("stop-the-world (".count).dropLast())
-            try writer.insertSTWPause(reason: reason, startNs: open.start, endNs: end, goid: open.goid)
+            try writer.write(STWPauseRow(reason: reason, startNs: open.start, endNs: end, goid: open.goid))
         } else {
             let scopeName: String
             switch scope.kind {
@@ -287,9 +307,11 @@ public final class EventRows {
             case .thread: scopeName = "thread"
             default: scopeName = "global"
             }
-            try writer.insertRange(
-                scope: scopeName, scopeID: scope.kind == .none ? nil : scope.rawID, name: key.name,
-                startNs: open.start, endNs: end, goid: open.goid, startStackID: open.stackID, complete: open.complete)
+            try writer.write(
+                RangeRow(
+                    scope: scopeName, scopeID: scope.kind == .none ? nil : scope.rawID, name: key.name,
+                    startNs: open.start, endNs: end, goid: open.goid, startStackID: open.stackID,
+                    complete: open.complete))
         }
     }
 
@@ -309,22 +331,266 @@ public final class EventRows {
         }
         openRanges.removeAll()
         // Tasks still open at the end (tasks is keyed by task_id, so the order of its rows does not matter).
-        for id in tasks.keys.sorted() { if let row = tasks[id] { try writer.insertTask(row) } }
+        for id in tasks.keys.sorted() { if let row = tasks[id] { try writer.write(row) } }
         tasks.removeAll()
         for goid in regions.keys.sorted() {
             for (depth, open) in (regions[goid] ?? []).enumerated() {
-                try writer.insertRegion(
-                    goid: goid, taskID: open.taskID, name: open.name, depth: Int64(depth), startNs: open.start,
-                    endNs: nil, startStackID: open.stackID, endStackID: nil)
+                try writer.write(
+                    RegionRow(
+                        goid: goid, taskID: open.taskID, name: open.name, depth: Int64(depth), startNs: open.start,
+                        endNs: nil, startStackID: open.stackID, endStackID: nil))
             }
         }
         for (p, seen) in procsSeen.sorted {
-            try writer.insertProc(procID: p, firstNs: seen.first, lastNs: seen.last)
+            try writer.write(ProcRow(procID: p, firstNs: seen.first, lastNs: seen.last))
         }
         for (m, seen) in threadsSeen.sorted {
-            try writer.insertThread(threadID: m, firstNs: seen.first, lastNs: seen.last)
+            try writer.write(ThreadRow(threadID: m, firstNs: seen.first, lastNs: seen.last))
         }
         facts.endNs = lastTs
         return facts
+    }
+}
+
+// MARK: Row types of the tables EventRows fills: procs and threads, GC and ranges, metrics, tasks, regions and
+// logs, CPU samples and labels.
+
+struct ProcRow: IngestRow {
+    static let table = IngestTable.procs
+    static let example = ProcRow(procID: 0, firstNs: 0, lastNs: 0)
+    var procID: Int64
+    var firstNs: Int64
+    var lastNs: Int64
+
+    func encode<Row: RowEncoding>(into row: inout Row) {
+        row.int("proc_id", procID)
+        row.int("first_ns", firstNs)
+        row.int("last_ns", lastNs)
+    }
+}
+
+struct ThreadRow: IngestRow {
+    static let table = IngestTable.threads
+    static let example = ThreadRow(threadID: 0, firstNs: 0, lastNs: 0)
+    var threadID: Int64
+    var firstNs: Int64
+    var lastNs: Int64
+
+    func encode<Row: RowEncoding>(into row: inout Row) {
+        row.int("thread_id", threadID)
+        row.int("first_ns", firstNs)
+        row.int("last_ns", lastNs)
+    }
+}
+
+struct ProcStateRow: IngestRow {
+    static let table = IngestTable.procStates
+    static let example = ProcStateRow(procID: 0, state: "", startNs: 0, endNs: 0, threadID: nil)
+    var procID: Int64
+    var state: String
+    var startNs: Int64
+    var endNs: Int64
+    var threadID: Int64?
+
+    @inline(__always) func encode<Row: RowEncoding>(into row: inout Row) {
+        row.int("proc_id", procID)
+        row.text("state", state, .frequent)
+        row.int("start_ns", startNs)
+        row.int("end_ns", endNs)
+        row.int("thread_id", threadID)
+    }
+}
+
+struct GCCycleRow: IngestRow {
+    static let table = IngestTable.gcCycles
+    static let example = GCCycleRow(seq: 0, startNs: 0, endNs: 0, complete: true)
+    var seq: Int64
+    var startNs: Int64
+    var endNs: Int64
+    var complete: Bool
+
+    func encode<Row: RowEncoding>(into row: inout Row) {
+        row.int("seq", seq)
+        row.int("start_ns", startNs)
+        row.int("end_ns", endNs)
+        row.bool("complete", complete)
+    }
+}
+
+struct STWPauseRow: IngestRow {
+    static let table = IngestTable.stwPauses
+    static let example = STWPauseRow(reason: "", startNs: 0, endNs: 0, goid: nil)
+    var reason: String
+    var startNs: Int64
+    var endNs: Int64
+    var goid: Int64?
+
+    func encode<Row: RowEncoding>(into row: inout Row) {
+        row.text("reason", reason, .frequent)
+        row.int("start_ns", startNs)
+        row.int("end_ns", endNs)
+        row.int("goid", goid)
+    }
+}
+
+struct RangeRow: IngestRow {
+    static let table = IngestTable.ranges
+    static let example = RangeRow(
+        scope: "", scopeID: nil, name: "", startNs: 0, endNs: 0, goid: nil, startStackID: nil, complete: true)
+    var scope: String
+    var scopeID: Int64?
+    var name: String
+    var startNs: Int64
+    var endNs: Int64
+    var goid: Int64?
+    var startStackID: Int64?
+    var complete: Bool
+
+    func encode<Row: RowEncoding>(into row: inout Row) {
+        row.text("scope", scope, .frequent)
+        row.int("scope_id", scopeID)
+        row.text("name", name, .frequent)
+        row.int("start_ns", startNs)
+        row.int("end_ns", endNs)
+        row.int("goid", goid)
+        row.int("start_stack_id", startStackID)
+        row.bool("complete", complete)
+    }
+}
+
+struct MetricNameRow: IngestRow {
+    static let table = IngestTable.metricNames
+    static let example = MetricNameRow(nameID: 0, name: "")
+    var nameID: Int64
+    var name: String
+
+    func encode<Row: RowEncoding>(into row: inout Row) {
+        row.int("name_id", nameID)
+        row.text("name", name, .interned)
+    }
+}
+
+struct MetricSampleRow: IngestRow {
+    static let table = IngestTable.metricSamples
+    static let example = MetricSampleRow(tsNs: 0, nameID: 0, value: .integer(0))
+    var tsNs: Int64
+    var nameID: Int64
+    var value: DatabaseValue
+
+    func encode<Row: RowEncoding>(into row: inout Row) {
+        row.int("ts_ns", tsNs)
+        row.int("name_id", nameID)
+        row.value("value", value)
+    }
+}
+
+extension RunWriter {
+    /// A tasks row, gathered from the task's begin and end events.
+    public struct TaskRow: Sendable {
+        public var taskID: Int64
+        public var parentTaskID: Int64? = nil
+        public var name: String = ""
+        public var startNs: Int64? = nil
+        public var endNs: Int64? = nil
+        public var startGoid: Int64? = nil
+        public var endGoid: Int64? = nil
+        public var startStackID: Int64? = nil
+        public var endStackID: Int64? = nil
+        public init(taskID: Int64) { self.taskID = taskID }
+    }
+}
+
+extension RunWriter.TaskRow: IngestRow {
+    static let table = IngestTable.tasks
+    static let example = RunWriter.TaskRow(taskID: 0)
+
+    func encode<Row: RowEncoding>(into row: inout Row) {
+        row.int("task_id", taskID)
+        row.int("parent_task_id", parentTaskID)
+        row.text("name", name, .unique)
+        row.int("start_ns", startNs)
+        row.int("end_ns", endNs)
+        row.int("start_goid", startGoid)
+        row.int("end_goid", endGoid)
+        row.int("start_stack_id", startStackID)
+        row.int("end_stack_id", endStackID)
+    }
+}
+
+struct RegionRow: IngestRow {
+    static let table = IngestTable.regions
+    static let example = RegionRow(
+        goid: 0, taskID: nil, name: "", depth: 0, startNs: nil, endNs: nil, startStackID: nil, endStackID: nil)
+    var goid: Int64
+    var taskID: Int64?
+    var name: String
+    var depth: Int64
+    var startNs: Int64?
+    var endNs: Int64?
+    var startStackID: Int64?
+    var endStackID: Int64?
+
+    func encode<Row: RowEncoding>(into row: inout Row) {
+        row.int("goid", goid)
+        row.int("task_id", taskID)
+        row.text("name", name, .unique)
+        row.int("depth", depth)
+        row.int("start_ns", startNs)
+        row.int("end_ns", endNs)
+        row.int("start_stack_id", startStackID)
+        row.int("end_stack_id", endStackID)
+    }
+}
+
+struct LogRow: IngestRow {
+    static let table = IngestTable.logs
+    static let example = LogRow(tsNs: 0, goid: nil, taskID: nil, category: "", message: "", stackID: nil)
+    var tsNs: Int64
+    var goid: Int64?
+    var taskID: Int64?
+    var category: String
+    var message: String
+    var stackID: Int64?
+
+    func encode<Row: RowEncoding>(into row: inout Row) {
+        row.int("ts_ns", tsNs)
+        row.int("goid", goid)
+        row.int("task_id", taskID)
+        row.text("category", category, .unique)
+        row.text("message", message, .unique)
+        row.int("stack_id", stackID)
+    }
+}
+
+/// A Label event: a handful of distinct labels, one per GC mark worker start.
+struct LabelRow: IngestRow {
+    static let table = IngestTable.labels
+    static let example = LabelRow(tsNs: 0, goid: 0, label: "")
+    var tsNs: Int64
+    var goid: Int64
+    var label: String
+
+    func encode<Row: RowEncoding>(into row: inout Row) {
+        row.int("ts_ns", tsNs)
+        row.int("goid", goid)
+        row.text("label", label, .frequent)
+    }
+}
+
+struct CPUSampleRow: IngestRow {
+    static let table = IngestTable.cpuSamples
+    static let example = CPUSampleRow(tsNs: 0, goid: nil, procID: nil, threadID: nil, stackID: nil)
+    var tsNs: Int64
+    var goid: Int64?
+    var procID: Int64?
+    var threadID: Int64?
+    var stackID: Int64?
+
+    @inline(__always) func encode<Row: RowEncoding>(into row: inout Row) {
+        row.int("ts_ns", tsNs)
+        row.int("goid", goid)
+        row.int("proc_id", procID)
+        row.int("thread_id", threadID)
+        row.int("stack_id", stackID)
     }
 }
