@@ -75,7 +75,9 @@ struct ColumnRecorder: RowEncoding {
 /// The writer's encoder: values into a RowValues, texts through the run's interned strings.
 struct RowEncoder: RowEncoding {
     var values = RowValues()
-    unowned let writer: RunWriter
+    /// unowned(unsafe): an encoder lives inside one `RunWriter.write` call, and a plain unowned reference would
+    /// cost a reference-count pair per row (8.9M on a 45 MB trace).
+    unowned(unsafe) let writer: RunWriter
 
     @inline(__always) mutating func int(_ column: StaticString, _ value: Int64) { values.int(value) }
     @inline(__always) mutating func int(_ column: StaticString, _ value: Int64?) { values.int(value) }
