@@ -455,31 +455,57 @@ final class BlockingProfile {
             let category = Int(key >> 32 & 0xff_ffff)
             let pcKey = Int(key & 0xffff_ffff)
             let stackID = labels[kind][pcKey].stackID
-            try writer.insertBlockingProfile(
+            try writer.write(BlockingProfileRow(
                 kind: Kind(rawValue: kind)?.name ?? "", category: categories[category],
-                stackID: stackID > 0 ? stackID : nil, count: total.count, totalNs: total.ns, blockedNs: total.blockedNs)
+                stackID: stackID > 0 ? stackID : nil, count: total.count, totalNs: total.ns, blockedNs: total.blockedNs))
             for (function, t) in byFunction[key, default: [:]].sorted(by: { $0.key < $1.key }) {
-                try writer.insertBlockingProfileFunction(
+                try writer.write(BlockingProfileFunctionRow(
                     kind: Kind(rawValue: kind)?.name ?? "", category: categories[category],
-                    stackID: stackID > 0 ? stackID : nil, startFunction: function, count: t.count, totalNs: t.ns)
+                    stackID: stackID > 0 ? stackID : nil, startFunction: function, count: t.count, totalNs: t.ns))
             }
         }
         totals.removeAll()
     }
 }
 
-extension RunWriter {
-    /// A blocking_profile_functions row (BlockingProfile, at the end of the run).
-    func insertBlockingProfileFunction(
-        kind: String, category: String, stackID: Int64?, startFunction: String, count: Int64, totalNs: Int64
-    ) throws {
-        var r = RowValues()
-        text(kind, into: &r)
-        text(category, into: &r)
-        r.int(stackID)
-        text(startFunction, into: &r)
-        r.int(count)
-        r.int(totalNs)
-        try queue(.blockingProfileFunctions, r)
+struct BlockingProfileRow: IngestRow {
+    static let table = IngestTable.blockingProfile
+    static let example = BlockingProfileRow(kind: "", category: "", stackID: nil, count: 0, totalNs: 0, blockedNs: 0)
+    var kind: String
+    var category: String
+    var stackID: Int64?
+    var count: Int64
+    var totalNs: Int64
+    var blockedNs: Int64
+
+    func encode<Row: RowEncoding>(into row: inout Row) {
+        row.text("kind", kind, .unique)
+        row.text("category", category, .unique)
+        row.int("stack_id", stackID)
+        row.int("count", count)
+        row.int("total_ns", totalNs)
+        row.int("blocked_ns", blockedNs)
+    }
+}
+
+/// A blocking_profile_functions row (migration 0012): a blocking_profile row's share of one start function.
+struct BlockingProfileFunctionRow: IngestRow {
+    static let table = IngestTable.blockingProfileFunctions
+    static let example = BlockingProfileFunctionRow(
+        kind: "", category: "", stackID: nil, startFunction: "", count: 0, totalNs: 0)
+    var kind: String
+    var category: String
+    var stackID: Int64?
+    var startFunction: String
+    var count: Int64
+    var totalNs: Int64
+
+    func encode<Row: RowEncoding>(into row: inout Row) {
+        row.text("kind", kind, .frequent)
+        row.text("category", category, .frequent)
+        row.int("stack_id", stackID)
+        row.text("start_function", startFunction, .interned)
+        row.int("count", count)
+        row.int("total_ns", totalNs)
     }
 }

@@ -75,8 +75,12 @@ public final class EventRows {
     private var openRanges: [RangeKey: OpenRange] = [:]
     private var gcSeq: Int64 = 0
 
+    /// Tasks begun and not yet ended. A task's row is written when it ends, so memory follows the open tasks,
+    /// not every task of the run (a service with a task per request has hundreds of thousands).
     private var tasks: [UInt64: RunWriter.TaskRow] = [:]
-    private var taskOrder: [UInt64] = []
+    /// Tasks whose row is written: one more TaskBegin or TaskEnd of one (which a valid trace never has) is
+    /// recorded as an issue instead of a second row that the primary key would refuse.
+    private var writtenTasks = DenseIDSet()
 
     private struct OpenRegion {
         var taskID: Int64?
@@ -85,6 +89,62 @@ public final class EventRows {
         var stackID: Int64?
     }
     private var regions: [Int64: [OpenRegion]] = [:]
+
+    /// The run's metric names (metric_names), in order of first use: a trace has a handful.
+    private var metricNames: [String] = []
+
+    /// The run's id for a metric name, adding the name on first use.
+    private func metricNameID(_ name: String) throws -> Int64 {
+        for (i, known) in metricNames.enumerated() where known == name { return Int64(i + 1) }
+        metricNames.append(name)
+        try writer.write(MetricNameRow(nameID: Int64(metricNames.count), name: name))
+        return Int64(metricNames.count)
+    }
+
+    /// The run's samples so far: the next one's sample_id (metric_samples is clustered by metric, so the
+    /// number keeps the trace order that a rowid kept before migration 0010).
+    private var metricSampleCount: Int64 = 0
+
+    /// The run's range scopes and names (range_kinds, migration 0010), in order of first use: a trace has a handful.
+    private var rangeKinds: [(scope: String, name: String)] = []
+    /// The run's ranges so far: the next one's range_id.
+    private var rangeCount: Int64 = 0
+
+    /// The run's code for a range scope and name, adding it on first use.
+    private func rangeKindID(scope: String, name: String) throws -> Int64 {
+        for (i, known) in rangeKinds.enumerated() where known.scope == scope && known.name == name { return Int64(i) }
+        rangeKinds.append((scope, name))
+        try writer.write(RangeKindRow(kindID: Int64(rangeKinds.count - 1), scope: scope, name: name))
+        return Int64(rangeKinds.count - 1)
+    }
+
+    /// The run's region type names (region_names, migration 0010) and the next region's region_id.
+    private var regionNameIDs: [String: Int64] = [:]
+    private var regionCount: Int64 = 0
+
+    /// A region_spans row: the name as the run's code, the end as a duration (kept as end_ns only when the start
+    /// is unknown).
+    private func writeRegion(
+        goid: Int64, taskID: Int64?, name: String, depth: Int64, startNs: Int64?, endNs: Int64?,
+        startStackID: Int64?, endStackID: Int64?
+    ) throws {
+        let nameID: Int64
+        if let known = regionNameIDs[name] {
+            nameID = known
+        } else {
+            nameID = Int64(regionNameIDs.count)
+            regionNameIDs[name] = nameID
+            try writer.write(RegionNameRow(nameID: nameID, name: name))
+        }
+        regionCount += 1
+        var durationNs: Int64?
+        if let startNs, let endNs { durationNs = endNs - startNs }
+        try writer.write(
+            RegionRow(
+                goid: goid, regionID: regionCount, taskID: taskID, nameID: nameID, depth: depth, startNs: startNs,
+                durationNs: durationNs, endNs: startNs == nil ? endNs : nil, startStackID: startStackID,
+                endStackID: endStackID))
+    }
 
     public init(writer: RunWriter) {
         self.writer = writer
@@ -157,22 +217,29 @@ public final class EventRows {
             }
         case .metric:
             if let metric = ev.metric, let value = metric.value.uint64 {
-                try writer.insertMetric(tsNs: t, name: metric.name, value: .integer(Int64(clamping: value)))
+                metricSampleCount += 1
+                try writer.write(
+                    MetricSampleRow(
+                        tsNs: t, nameID: try metricNameID(metric.name), value: .integer(Int64(clamping: value)),
+                        sampleID: metricSampleCount))
             }
         case .log:
             if let log = ev.log {
-                try writer.insertLog(
-                    tsNs: t, goid: Self.id(ev.goroutine.rawValue), taskID: Self.task(log.task),
-                    category: log.category, message: log.message, stackID: try stackID(ev.stack))
+                try writer.write(
+                    LogRow(
+                        tsNs: t, goid: Self.id(ev.goroutine.rawValue), taskID: Self.task(log.task),
+                        category: log.category, message: log.message, stackID: try stackID(ev.stack)))
             }
         case .label:
             if let label = ev.label {
-                try writer.insertLabel(tsNs: t, goid: label.resource.goroutine?.rawValue ?? -1, label: label.label)
+                try writer.write(
+                    LabelRow(tsNs: t, goid: label.resource.goroutine?.rawValue ?? -1, label: label.label))
             }
         case .stackSample:
-            try writer.insertCPUSample(
-                tsNs: t, goid: Self.id(ev.goroutine.rawValue), procID: Self.id(ev.proc.rawValue),
-                threadID: Self.id(ev.thread.rawValue), stackID: try stackID(ev.stack))
+            try writer.write(
+                CPUSampleRow(
+                    tsNs: t, goid: Self.id(ev.goroutine.rawValue), procID: Self.id(ev.proc.rawValue),
+                    threadID: Self.id(ev.thread.rawValue), stackID: try stackID(ev.stack)))
         case .rangeBegin, .rangeActive:
             if let r = ev.range {
                 let key = RangeKey(scope: r.scope.kind.rawValue, scopeID: r.scope.rawID, name: r.name)
@@ -195,8 +262,14 @@ public final class EventRows {
             }
         case .taskBegin, .taskEnd:
             if let task = ev.task {
-                var row = tasks[task.id.rawValue] ?? RunWriter.TaskRow(taskID: Int64(bitPattern: task.id.rawValue))
-                if tasks[task.id.rawValue] == nil { taskOrder.append(task.id.rawValue) }
+                let id = Int64(bitPattern: task.id.rawValue)
+                if writtenTasks.contains(id) {
+                    try writer.insertIssue(
+                        severity: .warning, message: "task \(id) appeared again after its end; its first row is kept",
+                        tsNs: t)
+                    break
+                }
+                var row = tasks.removeValue(forKey: task.id.rawValue) ?? RunWriter.TaskRow(taskID: id)
                 if !task.type.isEmpty { row.name = task.type }
                 if row.parentTaskID == nil, let parent = Self.task(task.parent) {
                     row.parentTaskID = parent
@@ -209,6 +282,9 @@ public final class EventRows {
                     row.endNs = t
                     row.endGoid = Self.id(ev.goroutine.rawValue)
                     row.endStackID = try stackID(ev.stack)
+                    writtenTasks.insert(id)
+                    try writer.write(row)
+                    break
                 }
                 tasks[task.id.rawValue] = row
             }
@@ -222,13 +298,14 @@ public final class EventRows {
             if let region = ev.region {
                 let goid = ev.goroutine.rawValue
                 // As Go's summary: the innermost open region is the one that ends.
-                if var stack = regions[goid], let open = stack.popLast() {
-                    regions[goid] = stack
-                    try writer.insertRegion(
+                if var stack = regions.removeValue(forKey: goid), let open = stack.popLast() {
+                    // An emptied stack leaves the table: memory follows the goroutines inside regions.
+                    if !stack.isEmpty { regions[goid] = stack }
+                    try writeRegion(
                         goid: goid, taskID: open.taskID, name: open.name, depth: Int64(stack.count),
                         startNs: open.start, endNs: t, startStackID: open.stackID, endStackID: try stackID(ev.stack))
                 } else {
-                    try writer.insertRegion(
+                    try writeRegion(
                         goid: goid, taskID: Self.task(region.task), name: region.type, depth: 0, startNs: nil,
                         endNs: t, startStackID: nil, endStackID: try stackID(ev.stack))
                 }
@@ -254,17 +331,18 @@ public final class EventRows {
 
     private func closeProcState(_ p: Int64, at t: Int64) throws {
         if let open = procStates.removeValue(forKey: p) {
-            try writer.insertProcState(procID: p, state: open.state, startNs: open.start, endNs: t, threadID: open.threadID)
+            try writer.write(
+                ProcStateRow(procID: p, state: open.state, startNs: open.start, endNs: t, threadID: open.threadID))
         }
     }
 
     private func writeRange(_ key: RangeKey, _ scope: ResourceID, _ open: OpenRange, end: Int64) throws {
         if key.name == "GC concurrent mark phase" {
             gcSeq += 1
-            try writer.insertGCCycle(seq: gcSeq, startNs: open.start, endNs: end, complete: open.complete)
+            try writer.write(GCCycleRow(seq: gcSeq, startNs: open.start, endNs: end, complete: open.complete))
         } else if key.name.hasPrefix("stop-the-world (") && key.name.hasSuffix(")") {
             let reason = String(key.name.dropFirst("stop-the-world (".count).dropLast())
-            try writer.insertSTWPause(reason: reason, startNs: open.start, endNs: end, goid: open.goid)
+            try writer.write(STWPauseRow(reason: reason, startNs: open.start, endNs: end, goid: open.goid))
         } else {
             let scopeName: String
             switch scope.kind {
@@ -273,9 +351,13 @@ public final class EventRows {
             case .thread: scopeName = "thread"
             default: scopeName = "global"
             }
-            try writer.insertRange(
-                scope: scopeName, scopeID: scope.kind == .none ? nil : scope.rawID, name: key.name,
-                startNs: open.start, endNs: end, goid: open.goid, startStackID: open.stackID, complete: open.complete)
+            // range_spans (migration 0010): scope and name as the run's code, the end as a duration.
+            rangeCount += 1
+            try writer.write(
+                RangeRow(
+                    kindID: try rangeKindID(scope: scopeName, name: key.name), startNs: open.start, rangeID: rangeCount,
+                    scopeID: scope.kind == .none ? nil : scope.rawID, durationNs: end - open.start, goid: open.goid,
+                    startStackID: open.stackID, complete: open.complete))
         }
     }
 
@@ -294,21 +376,303 @@ public final class EventRows {
             try writeRange(key, scope, incomplete, end: lastTs)
         }
         openRanges.removeAll()
-        for id in taskOrder { if let row = tasks[id] { try writer.insertTask(row) } }
+        // Tasks still open at the end (tasks is keyed by task_id, so the order of its rows does not matter).
+        for id in tasks.keys.sorted() { if let row = tasks[id] { try writer.write(row) } }
+        tasks.removeAll()
         for goid in regions.keys.sorted() {
             for (depth, open) in (regions[goid] ?? []).enumerated() {
-                try writer.insertRegion(
+                try writeRegion(
                     goid: goid, taskID: open.taskID, name: open.name, depth: Int64(depth), startNs: open.start,
                     endNs: nil, startStackID: open.stackID, endStackID: nil)
             }
         }
         for (p, seen) in procsSeen.sorted {
-            try writer.insertProc(procID: p, firstNs: seen.first, lastNs: seen.last)
+            try writer.write(ProcRow(procID: p, firstNs: seen.first, lastNs: seen.last))
         }
         for (m, seen) in threadsSeen.sorted {
-            try writer.insertThread(threadID: m, firstNs: seen.first, lastNs: seen.last)
+            try writer.write(ThreadRow(threadID: m, firstNs: seen.first, lastNs: seen.last))
         }
         facts.endNs = lastTs
         return facts
+    }
+}
+
+// MARK: Row types of the tables EventRows fills: procs and threads, GC and ranges, metrics, tasks, regions and
+// logs, CPU samples and labels.
+
+struct ProcRow: IngestRow {
+    static let table = IngestTable.procs
+    static let example = ProcRow(procID: 0, firstNs: 0, lastNs: 0)
+    var procID: Int64
+    var firstNs: Int64
+    var lastNs: Int64
+
+    func encode<Row: RowEncoding>(into row: inout Row) {
+        row.int("proc_id", procID)
+        row.int("first_ns", firstNs)
+        row.int("last_ns", lastNs)
+    }
+}
+
+struct ThreadRow: IngestRow {
+    static let table = IngestTable.threads
+    static let example = ThreadRow(threadID: 0, firstNs: 0, lastNs: 0)
+    var threadID: Int64
+    var firstNs: Int64
+    var lastNs: Int64
+
+    func encode<Row: RowEncoding>(into row: inout Row) {
+        row.int("thread_id", threadID)
+        row.int("first_ns", firstNs)
+        row.int("last_ns", lastNs)
+    }
+}
+
+struct ProcStateRow: IngestRow {
+    static let table = IngestTable.procStates
+    static let example = ProcStateRow(procID: 0, state: "", startNs: 0, endNs: 0, threadID: nil)
+    var procID: Int64
+    var state: String
+    var startNs: Int64
+    var endNs: Int64
+    var threadID: Int64?
+
+    @inline(__always) func encode<Row: RowEncoding>(into row: inout Row) {
+        row.int("proc_id", procID)
+        row.text("state", state, .frequent)
+        row.int("start_ns", startNs)
+        row.int("end_ns", endNs)
+        row.int("thread_id", threadID)
+    }
+}
+
+struct GCCycleRow: IngestRow {
+    static let table = IngestTable.gcCycles
+    static let example = GCCycleRow(seq: 0, startNs: 0, endNs: 0, complete: true)
+    var seq: Int64
+    var startNs: Int64
+    var endNs: Int64
+    var complete: Bool
+
+    func encode<Row: RowEncoding>(into row: inout Row) {
+        row.int("seq", seq)
+        row.int("start_ns", startNs)
+        row.int("end_ns", endNs)
+        row.bool("complete", complete)
+    }
+}
+
+struct STWPauseRow: IngestRow {
+    static let table = IngestTable.stwPauses
+    static let example = STWPauseRow(reason: "", startNs: 0, endNs: 0, goid: nil)
+    var reason: String
+    var startNs: Int64
+    var endNs: Int64
+    var goid: Int64?
+
+    func encode<Row: RowEncoding>(into row: inout Row) {
+        row.text("reason", reason, .frequent)
+        row.int("start_ns", startNs)
+        row.int("end_ns", endNs)
+        row.int("goid", goid)
+    }
+}
+
+/// range_spans (migration 0010; the ranges view gives scope, name and end_ns back).
+struct RangeRow: IngestRow {
+    static let table = IngestTable.ranges
+    static let example = RangeRow(
+        kindID: 0, startNs: 0, rangeID: 0, scopeID: nil, durationNs: 0, goid: nil, startStackID: nil, complete: true)
+    var kindID: Int64
+    var startNs: Int64
+    var rangeID: Int64
+    var scopeID: Int64?
+    var durationNs: Int64
+    var goid: Int64?
+    var startStackID: Int64?
+    var complete: Bool
+
+    func encode<Row: RowEncoding>(into row: inout Row) {
+        row.int("kind_id", kindID)
+        row.int("start_ns", startNs)
+        row.int("range_id", rangeID)
+        row.int("scope_id", scopeID)
+        row.int("duration_ns", durationNs)
+        row.int("goid", goid)
+        row.int("start_stack_id", startStackID)
+        row.bool("complete", complete)
+    }
+}
+
+/// range_kinds (migration 0010): a run's code for each range scope and name.
+struct RangeKindRow: IngestRow {
+    static let table = IngestTable.rangeKinds
+    static let example = RangeKindRow(kindID: 0, scope: "", name: "")
+    var kindID: Int64
+    var scope: String
+    var name: String
+
+    func encode<Row: RowEncoding>(into row: inout Row) {
+        row.int("kind_id", kindID)
+        row.text("scope", scope, .frequent)
+        row.text("name", name, .frequent)
+    }
+}
+
+struct MetricNameRow: IngestRow {
+    static let table = IngestTable.metricNames
+    static let example = MetricNameRow(nameID: 0, name: "")
+    var nameID: Int64
+    var name: String
+
+    func encode<Row: RowEncoding>(into row: inout Row) {
+        row.int("name_id", nameID)
+        row.text("name", name, .interned)
+    }
+}
+
+struct MetricSampleRow: IngestRow {
+    static let table = IngestTable.metricSamples
+    static let example = MetricSampleRow(tsNs: 0, nameID: 0, value: .integer(0), sampleID: 0)
+    var tsNs: Int64
+    var nameID: Int64
+    var value: DatabaseValue
+    var sampleID: Int64
+
+    func encode<Row: RowEncoding>(into row: inout Row) {
+        row.int("ts_ns", tsNs)
+        row.int("name_id", nameID)
+        row.value("value", value)
+        row.int("sample_id", sampleID)
+    }
+}
+
+extension RunWriter {
+    /// A tasks row, gathered from the task's begin and end events.
+    public struct TaskRow: Sendable {
+        public var taskID: Int64
+        public var parentTaskID: Int64? = nil
+        public var name: String = ""
+        public var startNs: Int64? = nil
+        public var endNs: Int64? = nil
+        public var startGoid: Int64? = nil
+        public var endGoid: Int64? = nil
+        public var startStackID: Int64? = nil
+        public var endStackID: Int64? = nil
+        public init(taskID: Int64) { self.taskID = taskID }
+    }
+}
+
+extension RunWriter.TaskRow: IngestRow {
+    static let table = IngestTable.tasks
+    static let example = RunWriter.TaskRow(taskID: 0)
+
+    func encode<Row: RowEncoding>(into row: inout Row) {
+        row.int("task_id", taskID)
+        row.int("parent_task_id", parentTaskID)
+        row.text("name", name, .unique)
+        row.int("start_ns", startNs)
+        row.int("end_ns", endNs)
+        row.int("start_goid", startGoid)
+        row.int("end_goid", endGoid)
+        row.int("start_stack_id", startStackID)
+        row.int("end_stack_id", endStackID)
+    }
+}
+
+/// region_spans (migration 0010; the regions view gives name and end_ns back).
+struct RegionRow: IngestRow {
+    static let table = IngestTable.regions
+    static let example = RegionRow(
+        goid: 0, regionID: 0, taskID: nil, nameID: 0, depth: 0, startNs: nil, durationNs: nil, endNs: nil,
+        startStackID: nil, endStackID: nil)
+    var goid: Int64
+    var regionID: Int64
+    var taskID: Int64?
+    var nameID: Int64
+    var depth: Int64
+    var startNs: Int64?
+    var durationNs: Int64?
+    var endNs: Int64?
+    var startStackID: Int64?
+    var endStackID: Int64?
+
+    func encode<Row: RowEncoding>(into row: inout Row) {
+        row.int("goid", goid)
+        row.int("region_id", regionID)
+        row.int("task_id", taskID)
+        row.int("name_id", nameID)
+        row.int("depth", depth)
+        row.int("start_ns", startNs)
+        row.int("duration_ns", durationNs)
+        row.int("end_ns", endNs)
+        row.int("start_stack_id", startStackID)
+        row.int("end_stack_id", endStackID)
+    }
+}
+
+/// region_names (migration 0010): a run's code for each region type name.
+struct RegionNameRow: IngestRow {
+    static let table = IngestTable.regionNames
+    static let example = RegionNameRow(nameID: 0, name: "")
+    var nameID: Int64
+    var name: String
+
+    func encode<Row: RowEncoding>(into row: inout Row) {
+        row.int("name_id", nameID)
+        row.text("name", name, .unique)
+    }
+}
+
+struct LogRow: IngestRow {
+    static let table = IngestTable.logs
+    static let example = LogRow(tsNs: 0, goid: nil, taskID: nil, category: "", message: "", stackID: nil)
+    var tsNs: Int64
+    var goid: Int64?
+    var taskID: Int64?
+    var category: String
+    var message: String
+    var stackID: Int64?
+
+    func encode<Row: RowEncoding>(into row: inout Row) {
+        row.int("ts_ns", tsNs)
+        row.int("goid", goid)
+        row.int("task_id", taskID)
+        row.text("category", category, .unique)
+        row.text("message", message, .unique)
+        row.int("stack_id", stackID)
+    }
+}
+
+/// A Label event: a handful of distinct labels, one per GC mark worker start.
+struct LabelRow: IngestRow {
+    static let table = IngestTable.labels
+    static let example = LabelRow(tsNs: 0, goid: 0, label: "")
+    var tsNs: Int64
+    var goid: Int64
+    var label: String
+
+    func encode<Row: RowEncoding>(into row: inout Row) {
+        row.int("ts_ns", tsNs)
+        row.int("goid", goid)
+        row.text("label", label, .frequent)
+    }
+}
+
+struct CPUSampleRow: IngestRow {
+    static let table = IngestTable.cpuSamples
+    static let example = CPUSampleRow(tsNs: 0, goid: nil, procID: nil, threadID: nil, stackID: nil)
+    var tsNs: Int64
+    var goid: Int64?
+    var procID: Int64?
+    var threadID: Int64?
+    var stackID: Int64?
+
+    @inline(__always) func encode<Row: RowEncoding>(into row: inout Row) {
+        row.int("ts_ns", tsNs)
+        row.int("goid", goid)
+        row.int("proc_id", procID)
+        row.int("thread_id", threadID)
+        row.int("stack_id", stackID)
     }
 }

@@ -395,3 +395,69 @@ final class GoroutineIntervals {
     /// The reason of the runnable row that Go's quirk adds for a syscall still blocked at the end.
     static let openBlockedSyscallReason = "syscall blocked at trace end"
 }
+
+// MARK: Row types of the goroutine family: goroutines, and the intervals behind goroutine_states.
+
+extension RunWriter.GoroutineRow: IngestRow {
+    static let table = IngestTable.goroutines
+    static let example = RunWriter.GoroutineRow(goid: 0, createdNs: 0)
+
+    func encode<Row: RowEncoding>(into row: inout Row) {
+        row.int("goid", goid)
+        row.int("parent_goid", parentGoid)
+        row.text("start_function", startFunction, .interned)
+        row.int("start_pc", startPC)
+        row.bool("is_system", StackRules.isSystemGoroutine(startFunction))
+        row.int("created_ns", createdNs)
+        row.int("started_ns", startedNs)
+        row.int("ended_ns", endedNs)
+        row.int("create_stack_id", createStackID)
+    }
+}
+
+struct GoroutineIntervalKindRow: IngestRow {
+    static let table = IngestTable.goroutineIntervalKinds
+    static let example = GoroutineIntervalKindRow(
+        kindID: 0, state: .running, reason: "", category: "", procID: nil, threadID: nil)
+    var kindID: Int64
+    var state: GoroutineStateName
+    var reason: String
+    var category: String
+    var procID: Int64?
+    var threadID: Int64?
+
+    func encode<Row: RowEncoding>(into row: inout Row) {
+        row.int("kind_id", kindID)
+        row.text("state", state.rawValue, .frequent)
+        row.text("reason", reason, .frequent)
+        row.text("category", category, .frequent)
+        row.int("proc_id", procID)
+        row.int("thread_id", threadID)
+    }
+}
+
+/// The commonest row by far (one per interval): every value an integer.
+struct GoroutineIntervalRow: IngestRow {
+    static let table = IngestTable.goroutineIntervals
+    static let example = GoroutineIntervalRow(
+        goid: 0, startNs: 0, intervalID: 0, kindID: 0, durationNs: 0, stackID: nil, wakerGoid: nil, wakerStackID: nil)
+    var goid: Int64
+    var startNs: Int64
+    var intervalID: Int64
+    var kindID: Int64
+    var durationNs: Int64
+    var stackID: Int64?
+    var wakerGoid: Int64?
+    var wakerStackID: Int64?
+
+    @inline(__always) func encode<Row: RowEncoding>(into row: inout Row) {
+        row.int("goid", goid)
+        row.int("start_ns", startNs)
+        row.int("interval_id", intervalID)
+        row.int("kind_id", kindID)
+        row.int("duration_ns", durationNs)
+        row.int("stack_id", stackID)
+        row.int("waker_goid", wakerGoid)
+        row.int("waker_stack_id", wakerStackID)
+    }
+}

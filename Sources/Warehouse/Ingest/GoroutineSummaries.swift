@@ -181,9 +181,9 @@ final class GoroutineSummaries {
             let syscall = tally.ns(.syscall), syscallBlock = tally.ns(.syscallBlocked)
             // Go's UnknownTime: what the states do not account for, never negative.
             let unknown = max(0, total - exec - sched - block - syscall - syscallBlock)
-            try writer.insertGoroutineSummary(
+            try writer.write(GoroutineSummaryRow(
                 goid: row.goid, totalNs: total, execNs: exec, schedWaitNs: sched, blockNs: block, syscallNs: syscall,
-                syscallBlockNs: syscallBlock)
+                syscallBlockNs: syscallBlock))
             group.goroutines += 1
             group.total &+= total
             group.exec &+= exec
@@ -195,7 +195,7 @@ final class GoroutineSummaries {
             for r in tally.ranges { group.range &+= r.ns }
             group.totals.append(total)
             for r in tally.ranges where r.ns != 0 {
-                try writer.insertGoroutineRangeTotal(goid: row.goid, name: r.name, ns: r.ns)
+                try writer.write(GoroutineRangeTotalRow(goid: row.goid, name: r.name, ns: r.ns))
             }
         }
         for e in tally.entries { group.add(e) }
@@ -227,9 +227,9 @@ final class GoroutineSummaries {
             }
             return sorted[sorted.count - 1].key
         }
-        try writer.insertSchedWaitStats(
+        try writer.write(SchedWaitStatsRow(
             scope: scope, startFunction: name, waits: n, totalNs: total, p50Ns: rank(50), p90Ns: rank(90),
-            p99Ns: rank(99), maxNs: sorted[sorted.count - 1].key)
+            p99Ns: rank(99), maxNs: sorted[sorted.count - 1].key))
     }
 
     /// After the last goroutine: the per-group rows, in a stable order.
@@ -238,18 +238,18 @@ final class GoroutineSummaries {
         for name in names {
             guard let g = groups[name] else { continue }
             for e in g.entries.sorted(by: { ($0.state.index, $0.reason, $0.category) < ($1.state.index, $1.reason, $1.category) }) {
-                try writer.insertGoroutineGroupTotal(
+                try writer.write(GoroutineGroupTotalRow(
                     startFunction: name, state: e.state, reason: e.reason, category: e.category, intervals: e.intervals,
-                    ns: e.ns)
+                    ns: e.ns))
             }
             // A group only of goroutine ids written before (RunWriter kept their first row) has no goroutines.
             guard g.goroutines > 0 else { continue }
             g.totals.sort()
-            try writer.insertGoroutineGroup(
+            try writer.write(GoroutineGroupRow(
                 startFunction: name, goroutines: g.goroutines, totalNs: g.total, execNs: g.exec, schedWaitNs: g.schedWait,
                 blockNs: g.block, syscallNs: g.syscall, syscallBlockNs: g.syscallBlock, unknownNs: g.unknown,
                 rangeNs: g.range, totalP50Ns: Self.nearestRank(50, of: g.totals),
-                totalP99Ns: Self.nearestRank(99, of: g.totals))
+                totalP99Ns: Self.nearestRank(99, of: g.totals)))
         }
         // Each group's waits by length, and the run's (every group's) for scope 'all'.
         var all: [Int64: Int64] = [:]
@@ -257,7 +257,7 @@ final class GoroutineSummaries {
             guard let g = groups[name] else { continue }
             let sorted = g.counts.sorted(by: { $0.key < $1.key })
             for (ns, waits) in sorted {
-                try writer.insertSchedWaitBucket(startFunction: name, durationNs: ns, waits: waits)
+                try writer.write(SchedWaitHistogramRow(startFunction: name, durationNs: ns, waits: waits))
                 all[ns, default: 0] &+= waits
             }
             if !sorted.isEmpty { try writeSchedWaitStats(scope: "group", name, sorted) }
@@ -266,122 +266,186 @@ final class GoroutineSummaries {
         for name in names {
             guard let g = groups[name] else { continue }
             for (ns, waits) in g.lockCounts.sorted(by: { $0.key < $1.key }) {
-                try writer.insertLockWaitBucket(startFunction: name, durationNs: ns, waits: waits)
+                try writer.write(LockWaitHistogramRow(startFunction: name, durationNs: ns, waits: waits))
             }
         }
         for (key, w) in lockWaits.sorted(by: { ($0.key.function, $0.key.stackID) < ($1.key.function, $1.key.stackID) }) {
-            try writer.insertLockWaits(
-                startFunction: key.function, stackID: key.stackID, category: w.category, intervals: w.intervals, ns: w.ns)
+            try writer.write(LockWaitsByStackRow(
+                startFunction: key.function, stackID: key.stackID, category: w.category, intervals: w.intervals, ns: w.ns))
         }
         groups = [:]
         lockWaits = [:]
     }
 }
 
-// The rows of migration 0005's tables (column lists in IngestTable.columns).
-extension RunWriter {
-    func insertGoroutineSummary(
-        goid: Int64, totalNs: Int64, execNs: Int64, schedWaitNs: Int64, blockNs: Int64, syscallNs: Int64,
-        syscallBlockNs: Int64
-    ) throws {
-        // goroutine_times (migration 0010): start_function, is_system and unknown_ns come back in the
-        // goroutine_summaries view, from goroutines and these times.
-        var r = RowValues()
-        r.int(goid)
-        r.int(totalNs)
-        r.int(execNs)
-        r.int(schedWaitNs)
-        r.int(blockNs)
-        r.int(syscallNs)
-        r.int(syscallBlockNs)
-        try queue(.goroutineSummaries, r)
-    }
+// MARK: Row types of migration 0005's tables.
 
-    func insertGoroutineGroupTotal(
-        startFunction: String, state: GoroutineStateName, reason: String, category: String, intervals: Int64, ns: Int64
-    ) throws {
-        var r = RowValues()
-        text(startFunction, into: &r)
-        r.bool(StackRules.isSystemGoroutine(startFunction))
-        frequentText(state.rawValue, into: &r)
-        frequentText(reason, into: &r)
-        frequentText(category, into: &r)
-        r.int(intervals)
-        r.int(ns)
-        try queue(.goroutineGroupTotals, r)
-    }
+/// goroutine_times (migration 0010): start_function, is_system and unknown_ns come back in the
+/// goroutine_summaries view, from goroutines and these times.
+struct GoroutineSummaryRow: IngestRow {
+    static let table = IngestTable.goroutineSummaries
+    static let example = GoroutineSummaryRow(
+        goid: 0, totalNs: 0, execNs: 0, schedWaitNs: 0, blockNs: 0, syscallNs: 0, syscallBlockNs: 0)
+    var goid: Int64
+    var totalNs: Int64
+    var execNs: Int64
+    var schedWaitNs: Int64
+    var blockNs: Int64
+    var syscallNs: Int64
+    var syscallBlockNs: Int64
 
-    func insertGoroutineRangeTotal(goid: Int64, name: String, ns: Int64) throws {
-        var r = RowValues()
-        r.int(goid)
-        frequentText(name, into: &r)
-        r.int(ns)
-        try queue(.goroutineRangeTotals, r)
+    func encode<Row: RowEncoding>(into row: inout Row) {
+        row.int("goid", goid)
+        row.int("total_ns", totalNs)
+        row.int("exec_ns", execNs)
+        row.int("sched_wait_ns", schedWaitNs)
+        row.int("block_ns", blockNs)
+        row.int("syscall_ns", syscallNs)
+        row.int("syscall_block_ns", syscallBlockNs)
     }
+}
 
-    func insertGoroutineGroup(
-        startFunction: String, goroutines: Int64, totalNs: Int64, execNs: Int64, schedWaitNs: Int64, blockNs: Int64,
-        syscallNs: Int64, syscallBlockNs: Int64, unknownNs: Int64, rangeNs: Int64, totalP50Ns: Int64?,
-        totalP99Ns: Int64?
-    ) throws {
-        var r = RowValues()
-        text(startFunction, into: &r)
-        r.bool(StackRules.isSystemGoroutine(startFunction))
-        r.int(goroutines)
-        r.int(totalNs)
-        r.int(execNs)
-        r.int(schedWaitNs)
-        r.int(blockNs)
-        r.int(syscallNs)
-        r.int(syscallBlockNs)
-        r.int(unknownNs)
-        r.int(rangeNs)
-        r.int(totalP50Ns)
-        r.int(totalP99Ns)
-        try queue(.goroutineGroups, r)
+struct GoroutineGroupTotalRow: IngestRow {
+    static let table = IngestTable.goroutineGroupTotals
+    static let example = GoroutineGroupTotalRow(
+        startFunction: "", state: .running, reason: "", category: "", intervals: 0, ns: 0)
+    var startFunction: String
+    var state: GoroutineStateName
+    var reason: String
+    var category: String
+    var intervals: Int64
+    var ns: Int64
+
+    func encode<Row: RowEncoding>(into row: inout Row) {
+        row.text("start_function", startFunction, .interned)
+        row.bool("is_system", StackRules.isSystemGoroutine(startFunction))
+        row.text("state", state.rawValue, .frequent)
+        row.text("reason", reason, .frequent)
+        row.text("category", category, .frequent)
+        row.int("intervals", intervals)
+        row.int("total_ns", ns)
     }
+}
 
-    func insertSchedWaitStats(
-        scope: String, startFunction: String, waits: Int64, totalNs: Int64, p50Ns: Int64, p90Ns: Int64, p99Ns: Int64,
-        maxNs: Int64
-    ) throws {
-        var r = RowValues()
-        frequentText(scope, into: &r)
-        text(startFunction, into: &r)
-        r.bool(StackRules.isSystemGoroutine(startFunction))
-        r.int(waits)
-        r.int(totalNs)
-        r.int(p50Ns)
-        r.int(p90Ns)
-        r.int(p99Ns)
-        r.int(maxNs)
-        try queue(.schedWaitStats, r)
+struct GoroutineRangeTotalRow: IngestRow {
+    static let table = IngestTable.goroutineRangeTotals
+    static let example = GoroutineRangeTotalRow(goid: 0, name: "", ns: 0)
+    var goid: Int64
+    var name: String
+    var ns: Int64
+
+    func encode<Row: RowEncoding>(into row: inout Row) {
+        row.int("goid", goid)
+        row.text("name", name, .frequent)
+        row.int("total_ns", ns)
     }
+}
 
-    func insertSchedWaitBucket(startFunction: String, durationNs: Int64, waits: Int64) throws {
-        var r = RowValues()
-        text(startFunction, into: &r)
-        r.int(durationNs)
-        r.int(waits)
-        try queue(.schedWaitHistogram, r)
+struct GoroutineGroupRow: IngestRow {
+    static let table = IngestTable.goroutineGroups
+    static let example = GoroutineGroupRow(
+        startFunction: "", goroutines: 0, totalNs: 0, execNs: 0, schedWaitNs: 0, blockNs: 0, syscallNs: 0,
+        syscallBlockNs: 0, unknownNs: 0, rangeNs: 0, totalP50Ns: nil, totalP99Ns: nil)
+    var startFunction: String
+    var goroutines: Int64
+    var totalNs: Int64
+    var execNs: Int64
+    var schedWaitNs: Int64
+    var blockNs: Int64
+    var syscallNs: Int64
+    var syscallBlockNs: Int64
+    var unknownNs: Int64
+    var rangeNs: Int64
+    var totalP50Ns: Int64?
+    var totalP99Ns: Int64?
+
+    func encode<Row: RowEncoding>(into row: inout Row) {
+        row.text("start_function", startFunction, .interned)
+        row.bool("is_system", StackRules.isSystemGoroutine(startFunction))
+        row.int("goroutines", goroutines)
+        row.int("total_ns", totalNs)
+        row.int("exec_ns", execNs)
+        row.int("sched_wait_ns", schedWaitNs)
+        row.int("block_ns", blockNs)
+        row.int("syscall_ns", syscallNs)
+        row.int("syscall_block_ns", syscallBlockNs)
+        row.int("unknown_ns", unknownNs)
+        row.int("range_ns", rangeNs)
+        row.int("total_p50_ns", totalP50Ns)
+        row.int("total_p99_ns", totalP99Ns)
     }
+}
 
-    func insertLockWaitBucket(startFunction: String, durationNs: Int64, waits: Int64) throws {
-        var r = RowValues()
-        text(startFunction, into: &r)
-        r.bool(StackRules.isSystemGoroutine(startFunction))
-        r.int(durationNs)
-        r.int(waits)
-        try queue(.lockWaitHistogram, r)
+struct SchedWaitStatsRow: IngestRow {
+    static let table = IngestTable.schedWaitStats
+    static let example = SchedWaitStatsRow(
+        scope: "", startFunction: "", waits: 0, totalNs: 0, p50Ns: 0, p90Ns: 0, p99Ns: 0, maxNs: 0)
+    var scope: String
+    var startFunction: String
+    var waits: Int64
+    var totalNs: Int64
+    var p50Ns: Int64
+    var p90Ns: Int64
+    var p99Ns: Int64
+    var maxNs: Int64
+
+    func encode<Row: RowEncoding>(into row: inout Row) {
+        row.text("scope", scope, .frequent)
+        row.text("start_function", startFunction, .interned)
+        row.bool("is_system", StackRules.isSystemGoroutine(startFunction))
+        row.int("waits", waits)
+        row.int("total_ns", totalNs)
+        row.int("p50_ns", p50Ns)
+        row.int("p90_ns", p90Ns)
+        row.int("p99_ns", p99Ns)
+        row.int("max_ns", maxNs)
     }
+}
 
-    func insertLockWaits(startFunction: String, stackID: Int64, category: String, intervals: Int64, ns: Int64) throws {
-        var r = RowValues()
-        text(startFunction, into: &r)
-        r.int(stackID)
-        frequentText(category, into: &r)
-        r.int(intervals)
-        r.int(ns)
-        try queue(.lockWaitsByStack, r)
+struct SchedWaitHistogramRow: IngestRow {
+    static let table = IngestTable.schedWaitHistogram
+    static let example = SchedWaitHistogramRow(startFunction: "", durationNs: 0, waits: 0)
+    var startFunction: String
+    var durationNs: Int64
+    var waits: Int64
+
+    func encode<Row: RowEncoding>(into row: inout Row) {
+        row.text("start_function", startFunction, .interned)
+        row.int("duration_ns", durationNs)
+        row.int("waits", waits)
+    }
+}
+
+/// lock_wait_histogram (migration 0013): user and system goroutines' lock waits by length, per start function.
+struct LockWaitHistogramRow: IngestRow {
+    static let table = IngestTable.lockWaitHistogram
+    static let example = LockWaitHistogramRow(startFunction: "", durationNs: 0, waits: 0)
+    var startFunction: String
+    var durationNs: Int64
+    var waits: Int64
+
+    func encode<Row: RowEncoding>(into row: inout Row) {
+        row.text("start_function", startFunction, .interned)
+        row.bool("is_system", StackRules.isSystemGoroutine(startFunction))
+        row.int("duration_ns", durationNs)
+        row.int("waits", waits)
+    }
+}
+
+struct LockWaitsByStackRow: IngestRow {
+    static let table = IngestTable.lockWaitsByStack
+    static let example = LockWaitsByStackRow(startFunction: "", stackID: 0, category: "", intervals: 0, ns: 0)
+    var startFunction: String
+    var stackID: Int64
+    var category: String
+    var intervals: Int64
+    var ns: Int64
+
+    func encode<Row: RowEncoding>(into row: inout Row) {
+        row.text("start_function", startFunction, .interned)
+        row.int("stack_id", stackID)
+        row.text("category", category, .frequent)
+        row.int("intervals", intervals)
+        row.int("total_ns", ns)
     }
 }

@@ -55,59 +55,52 @@ enum IngestTable: Int, CaseIterable {
         }
     }
 
-    /// `columns.count` of each table, by rawValue.
-    static let columnCounts = allCases.map(\.columns.count)
-
-    /// The columns after run_id, in parameter order (parameter 1 is run_id).
-    var columns: [String] {
+    /// The row type of each table (IngestRow): its columns, and what the ingest writes into them.
+    var rowType: any IngestRow.Type {
         switch self {
-        case .frames: ["frame_id", "pc", "function", "file", "line"]
-        case .stacks: ["stack_id", "depth", "leaf_frame_id", "user_frame_id", "root_frame_id"]
-        case .stackFrameRefs: ["stack_id", "depth", "frame_id"]
-        case .goroutines:
-            ["goid", "parent_goid", "start_function", "start_pc", "is_system", "created_ns", "started_ns", "ended_ns",
-             "create_stack_id"]
-        case .goroutineIntervalKinds: ["kind_id", "state", "reason", "category", "proc_id", "thread_id"]
-        case .goroutineIntervals:
-            ["goid", "start_ns", "interval_id", "kind_id", "duration_ns", "stack_id", "waker_goid", "waker_stack_id"]
-        case .procs: ["proc_id", "first_ns", "last_ns"]
-        case .procStates: ["proc_id", "state", "start_ns", "end_ns", "thread_id"]
-        case .threads: ["thread_id", "first_ns", "last_ns"]
-        case .gcCycles: ["seq", "start_ns", "end_ns", "complete"]
-        case .stwPauses: ["reason", "start_ns", "end_ns", "goid"]
-        case .ranges:
-            ["kind_id", "start_ns", "range_id", "scope_id", "duration_ns", "goid", "start_stack_id", "complete"]
-        case .metricNames: ["name_id", "name"]
-        case .metricSamples: ["ts_ns", "name_id", "value", "sample_id"]
-        case .tasks:
-            ["task_id", "parent_task_id", "name", "start_ns", "end_ns", "start_goid", "end_goid", "start_stack_id",
-             "end_stack_id"]
-        case .regions:
-            ["goid", "region_id", "task_id", "name_id", "depth", "start_ns", "duration_ns", "end_ns", "start_stack_id",
-             "end_stack_id"]
-        case .logs: ["ts_ns", "goid", "task_id", "category", "message", "stack_id"]
-        case .cpuSamples: ["ts_ns", "goid", "proc_id", "thread_id", "stack_id"]
-        case .ingestIssues: ["severity", "byte_offset", "generation", "ts_ns", "message"]
-        case .labels: ["ts_ns", "goid", "label"]
-        case .blockingProfile: ["kind", "category", "stack_id", "count", "total_ns", "blocked_ns"]
-        case .goroutineSummaries:
-            ["goid", "total_ns", "exec_ns", "sched_wait_ns", "block_ns", "syscall_ns", "syscall_block_ns"]
-        case .goroutineGroupTotals:
-            ["start_function", "is_system", "state", "reason", "category", "intervals", "total_ns"]
-        case .goroutineRangeTotals: ["goid", "name", "total_ns"]
-        case .schedWaitHistogram: ["start_function", "duration_ns", "waits"]
-        case .lockWaitsByStack: ["start_function", "stack_id", "category", "intervals", "total_ns"]
-        case .goroutineGroups:
-            ["start_function", "is_system", "goroutines", "total_ns", "exec_ns", "sched_wait_ns", "block_ns", "syscall_ns",
-             "syscall_block_ns", "unknown_ns", "range_ns", "total_p50_ns", "total_p99_ns"]
-        case .schedWaitStats:
-            ["scope", "start_function", "is_system", "waits", "total_ns", "p50_ns", "p90_ns", "p99_ns", "max_ns"]
-        case .blockingProfileFunctions: ["kind", "category", "stack_id", "start_function", "count", "total_ns"]
-        case .rangeKinds: ["kind_id", "scope", "name"]
-        case .regionNames: ["name_id", "name"]
-        case .lockWaitHistogram: ["start_function", "is_system", "duration_ns", "waits"]
+        case .frames: FrameRow.self
+        case .stacks: StackRow.self
+        case .stackFrameRefs: StackFrameRefRow.self
+        case .goroutines: RunWriter.GoroutineRow.self
+        case .goroutineIntervalKinds: GoroutineIntervalKindRow.self
+        case .goroutineIntervals: GoroutineIntervalRow.self
+        case .procs: ProcRow.self
+        case .procStates: ProcStateRow.self
+        case .threads: ThreadRow.self
+        case .gcCycles: GCCycleRow.self
+        case .stwPauses: STWPauseRow.self
+        case .ranges: RangeRow.self
+        case .metricNames: MetricNameRow.self
+        case .metricSamples: MetricSampleRow.self
+        case .tasks: RunWriter.TaskRow.self
+        case .regions: RegionRow.self
+        case .logs: LogRow.self
+        case .cpuSamples: CPUSampleRow.self
+        case .ingestIssues: IngestIssueRow.self
+        case .labels: LabelRow.self
+        case .blockingProfile: BlockingProfileRow.self
+        case .goroutineSummaries: GoroutineSummaryRow.self
+        case .goroutineGroupTotals: GoroutineGroupTotalRow.self
+        case .goroutineRangeTotals: GoroutineRangeTotalRow.self
+        case .schedWaitHistogram: SchedWaitHistogramRow.self
+        case .lockWaitsByStack: LockWaitsByStackRow.self
+        case .goroutineGroups: GoroutineGroupRow.self
+        case .schedWaitStats: SchedWaitStatsRow.self
+        case .blockingProfileFunctions: BlockingProfileFunctionRow.self
+        case .rangeKinds: RangeKindRow.self
+        case .regionNames: RegionNameRow.self
+        case .lockWaitHistogram: LockWaitHistogramRow.self
         }
     }
+
+    /// Each table's columns after run_id (from its row type), by rawValue.
+    static let columnLists: [[IngestColumn]] = allCases.map { $0.rowType.columns }
+
+    /// `columns.count` of each table, by rawValue.
+    static let columnCounts = columnLists.map(\.count)
+
+    /// The columns after run_id, in parameter order (parameter 1 is run_id).
+    var columns: [String] { Self.columnLists[rawValue].map(\.name) }
 }
 
 /// Strings the ingest binds again and again (state names, reasons, categories, metric and range names, frame

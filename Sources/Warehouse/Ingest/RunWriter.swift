@@ -106,8 +106,6 @@ public final class RunWriter {
 
     private let pipeline: RowPipeline
     private var batch = RowBatch(reservingRows: RowPipeline.rowsPerBatch)
-    /// Interned ids of the goroutine state names, by GoroutineStateName.
-    private let stateTextIDs: [Int32]
 
     /// Begins the transaction (BEGIN IMMEDIATE: a concurrent ingest waits for the busy timeout) and inserts
     /// the runs row. If the file's sha256 is already present: refused, or with `replace` that run is deleted
@@ -169,7 +167,6 @@ public final class RunWriter {
             let pipeline = try RowPipeline(db: db, runID: newRunID)
             self.runID = newRunID
             self.pipeline = pipeline
-            self.stateTextIDs = GoroutineStateName.allCases.map { pipeline.texts.id($0.rawValue) ?? 0 }
         } catch {
             db.rollback()
             throw error
@@ -281,7 +278,14 @@ public final class RunWriter {
 
     /// Queues a row for the writer thread.
     @inline(__always)
-    func queue(_ table: IngestTable, _ row: RowValues) throws {
+    func write<Row: IngestRow>(_ row: Row) throws {
+        var encoder = RowEncoder(writer: self)
+        row.encode(into: &encoder)
+        try queue(Row.table, encoder.values)
+    }
+
+    @inline(__always)
+    private func queue(_ table: IngestTable, _ row: RowValues) throws {
         batch.append(table, row)
         rowCount += 1
         if batch.rows >= RowPipeline.rowsPerBatch { try flush() }
@@ -317,9 +321,6 @@ public final class RunWriter {
     }
     private var recentTexts: [(text: String, id: Int32)] = []
     private static let recentCapacity = 32
-
-    /// A text column that is rarely repeated (log messages, task and region names, issue messages): a copy.
-    fileprivate func uniqueText(_ value: String, into row: inout RowValues) { row.value(.text(value)) }
 
     static func iso8601Now() -> String {
         var t = time(nil)
@@ -373,19 +374,12 @@ public final class RunWriter {
         if !userFrames.isSettled {
             provisionalStacks.append((id, frames, ids, userIndex.map { ids[$0] }))
         }
-        var stack = RowValues()
-        stack.int(id)
-        stack.int(Int64(ids.count))
-        stack.int(ids.first)
-        stack.int(userIndex.map { ids[$0] })
-        stack.int(ids.last)
-        try queue(.stacks, stack)
+        try write(
+            StackRow(
+                stackID: id, depth: Int64(ids.count), leafFrameID: ids.first, userFrameID: userIndex.map { ids[$0] },
+                rootFrameID: ids.last))
         for (depth, frameID) in ids.enumerated() {
-            var ref = RowValues()
-            ref.int(id)
-            ref.int(Int64(depth))
-            ref.int(frameID)
-            try queue(.stackFrameRefs, ref)
+            try write(StackFrameRefRow(stackID: id, depth: Int64(depth), frameID: frameID))
         }
         return id
     }
@@ -395,13 +389,10 @@ public final class RunWriter {
         let id = Int64(frameIDs.count + 1)
         frameIDs[frame] = id
         if !userFrames.isSettled { userFrames.learn(frame) }
-        var row = RowValues()
-        row.int(id)
-        row.int(Int64(bitPattern: frame.pc))
-        text(frame.function, into: &row)
-        text(frame.file, into: &row)
-        row.int(Int64(truncatingIfNeeded: frame.line))
-        try queue(.frames, row)
+        try write(
+            FrameRow(
+                frameID: id, pc: Int64(bitPattern: frame.pc), function: frame.function, file: frame.file,
+                line: Int64(truncatingIfNeeded: frame.line)))
         return id
     }
 
@@ -450,48 +441,21 @@ public final class RunWriter {
     }
 
     /// Goroutines already written: a goid is written once (the unique index on goroutines would fail the
-    /// whole ingest on a second row; a reappearing goroutine is recorded as an issue instead). Goids are
-    /// small and dense, so a bit per goid up to the largest seen (1 MiB at 8M goroutines), and a set for
-    /// any beyond 2^26: the one structure of the ingest that grows with the trace.
-    private var writtenGoroutineBits: [UInt64] = []
-    private var writtenGoroutinesLarge = Set<Int64>()
-
-    /// Marks `goid` written; false if it was already.
-    private func markWritten(_ goid: Int64) -> Bool {
-        guard goid >= 0 && goid < 1 << 26 else { return writtenGoroutinesLarge.insert(goid).inserted }
-        let word = Int(goid >> 6)
-        let bit: UInt64 = 1 << UInt64(goid & 63)
-        if word >= writtenGoroutineBits.count {
-            writtenGoroutineBits.append(
-                contentsOf: repeatElement(0, count: max(word + 1, writtenGoroutineBits.count * 2) - writtenGoroutineBits.count))
-        }
-        if writtenGoroutineBits[word] & bit != 0 { return false }
-        writtenGoroutineBits[word] |= bit
-        return true
-    }
+    /// whole ingest on a second row; a reappearing goroutine is recorded as an issue instead).
+    private var writtenGoroutines = DenseIDSet()
 
     /// Writes a goroutine's row. A goid written before (a goroutine that reappears after its end, which a
     /// valid trace never has) is recorded as an ingest issue instead, and false returned.
     @discardableResult
     public func insertGoroutine(_ row: GoroutineRow) throws -> Bool {
-        guard markWritten(row.goid) else {
+        guard writtenGoroutines.insert(row.goid) else {
             try insertIssue(
                 severity: .warning, message: "goroutine \(row.goid) reappeared after its end; its first row is kept",
                 tsNs: row.createdNs)
             return false
         }
         goroutineCount += 1
-        var r = RowValues()
-        r.int(row.goid)
-        r.int(row.parentGoid)
-        text(row.startFunction, into: &r)
-        r.int(row.startPC)
-        r.bool(StackRules.isSystemGoroutine(row.startFunction))
-        r.int(row.createdNs)
-        r.int(row.startedNs)
-        r.int(row.endedNs)
-        r.int(row.createStackID)
-        try queue(.goroutines, r)
+        try write(row)
         return true
     }
 
@@ -507,16 +471,10 @@ public final class RunWriter {
                 state: Int32(state.index), reason: smallCode(reason, in: &reasonCodes),
                 category: smallCode(category, in: &categoryCodes), procID: procID ?? -1, threadID: threadID ?? -1))
         lastIntervalID += 1
-        var r = RowValues()
-        r.int(goid)
-        r.int(startNs)
-        r.int(lastIntervalID)
-        r.int(kind)
-        r.int(endNs &- startNs)
-        r.int(stackID)
-        r.int(wakerGoid)
-        r.int(wakerStackID)
-        try queue(.goroutineIntervals, r)
+        try write(
+            GoroutineIntervalRow(
+                goid: goid, startNs: startNs, intervalID: lastIntervalID, kindID: kind, durationNs: endNs &- startNs,
+                stackID: stackID, wakerGoid: wakerGoid, wakerStackID: wakerStackID))
     }
 
     /// The last interval_id given in this run: intervals are numbered from 1 in the order they are queued, which
@@ -558,246 +516,23 @@ public final class RunWriter {
         } else {
             id = Int64(kindIDs.count)
             kindIDs[kind] = id
-            var r = RowValues()
-            r.int(id)
-            r.text(id: stateTextIDs[Int(kind.state)])
-            frequentText(reasonCodes[Int(kind.reason)], into: &r)
-            frequentText(categoryCodes[Int(kind.category)], into: &r)
-            r.int(kind.procID >= 0 ? kind.procID : nil)
-            r.int(kind.threadID >= 0 ? kind.threadID : nil)
-            try queue(.goroutineIntervalKinds, r)
+            try write(
+                GoroutineIntervalKindRow(
+                    kindID: id, state: GoroutineStateName.allCases[Int(kind.state)],
+                    reason: reasonCodes[Int(kind.reason)], category: categoryCodes[Int(kind.category)],
+                    procID: kind.procID >= 0 ? kind.procID : nil, threadID: kind.threadID >= 0 ? kind.threadID : nil))
         }
         lastKind = kind
         lastKindID = id
         return id
     }
 
-    public func insertProc(procID: Int64, firstNs: Int64, lastNs: Int64) throws {
-        try queue(.procs, firstLast(procID, firstNs, lastNs))
-    }
-
-    public func insertProcState(procID: Int64, state: String, startNs: Int64, endNs: Int64, threadID: Int64?) throws {
-        var r = RowValues()
-        r.int(procID)
-        frequentText(state, into: &r)
-        r.int(startNs)
-        r.int(endNs)
-        r.int(threadID)
-        try queue(.procStates, r)
-    }
-
-    public func insertThread(threadID: Int64, firstNs: Int64, lastNs: Int64) throws {
-        try queue(.threads, firstLast(threadID, firstNs, lastNs))
-    }
-
-    /// The row shape of procs and threads: id, first_ns, last_ns.
-    private func firstLast(_ id: Int64, _ firstNs: Int64, _ lastNs: Int64) -> RowValues {
-        var r = RowValues()
-        r.int(id)
-        r.int(firstNs)
-        r.int(lastNs)
-        return r
-    }
-
-    public func insertGCCycle(seq: Int64, startNs: Int64, endNs: Int64, complete: Bool) throws {
-        var r = RowValues()
-        r.int(seq)
-        r.int(startNs)
-        r.int(endNs)
-        r.bool(complete)
-        try queue(.gcCycles, r)
-    }
-
-    public func insertSTWPause(reason: String, startNs: Int64, endNs: Int64, goid: Int64?) throws {
-        var r = RowValues()
-        frequentText(reason, into: &r)
-        r.int(startNs)
-        r.int(endNs)
-        r.int(goid)
-        try queue(.stwPauses, r)
-    }
-
-    public func insertRange(
-        scope: String, scopeID: Int64?, name: String, startNs: Int64, endNs: Int64, goid: Int64?,
-        startStackID: Int64?, complete: Bool
-    ) throws {
-        // range_spans (migration 0010): scope and name as the run's code, the end as a duration.
-        var r = RowValues()
-        r.int(try rangeKindID(scope: scope, name: name))
-        r.int(startNs)
-        rangeCount += 1
-        r.int(rangeCount)
-        r.int(scopeID)
-        r.int(endNs - startNs)
-        r.int(goid)
-        r.int(startStackID)
-        r.bool(complete)
-        try queue(.ranges, r)
-    }
-
-    /// The run's code for a range scope and name (range_kinds), adding it on first use. A trace has a handful.
-    private func rangeKindID(scope: String, name: String) throws -> Int64 {
-        for (i, known) in rangeKinds.enumerated() where known.scope == scope && known.name == name { return Int64(i) }
-        rangeKinds.append((scope, name))
-        var r = RowValues()
-        r.int(Int64(rangeKinds.count - 1))
-        frequentText(scope, into: &r)
-        frequentText(name, into: &r)
-        try queue(.rangeKinds, r)
-        return Int64(rangeKinds.count - 1)
-    }
-    private var rangeKinds: [(scope: String, name: String)] = []
-    /// The run's ranges so far: the next one's range_id.
-    private var rangeCount: Int64 = 0
-
-    public func insertMetric(tsNs: Int64, name: String, value: DatabaseValue) throws {
-        var r = RowValues()
-        r.int(tsNs)
-        r.int(try metricNameID(name))
-        r.value(value)
-        metricSampleCount += 1
-        r.int(metricSampleCount)
-        try queue(.metricSamples, r)
-    }
-    /// The run's samples so far: the next one's sample_id (metric_samples is clustered by metric, so the
-    /// number keeps the trace order that a rowid kept before migration 0010).
-    private var metricSampleCount: Int64 = 0
-
-    /// The run's id for a metric name (metric_names), adding the name on first use. A trace has a handful.
-    private func metricNameID(_ name: String) throws -> Int64 {
-        for (i, known) in metricNames.enumerated() where known == name { return Int64(i + 1) }
-        metricNames.append(name)
-        var r = RowValues()
-        r.int(Int64(metricNames.count))
-        text(name, into: &r)
-        try queue(.metricNames, r)
-        return Int64(metricNames.count)
-    }
-    private var metricNames: [String] = []
-
-    public struct TaskRow: Sendable {
-        public var taskID: Int64
-        public var parentTaskID: Int64? = nil
-        public var name: String = ""
-        public var startNs: Int64? = nil
-        public var endNs: Int64? = nil
-        public var startGoid: Int64? = nil
-        public var endGoid: Int64? = nil
-        public var startStackID: Int64? = nil
-        public var endStackID: Int64? = nil
-        public init(taskID: Int64) { self.taskID = taskID }
-    }
-
-    public func insertTask(_ row: TaskRow) throws {
-        var r = RowValues()
-        r.int(row.taskID)
-        r.int(row.parentTaskID)
-        uniqueText(row.name, into: &r)
-        r.int(row.startNs)
-        r.int(row.endNs)
-        r.int(row.startGoid)
-        r.int(row.endGoid)
-        r.int(row.startStackID)
-        r.int(row.endStackID)
-        try queue(.tasks, r)
-    }
-
-    public func insertRegion(
-        goid: Int64, taskID: Int64?, name: String, depth: Int64, startNs: Int64?, endNs: Int64?,
-        startStackID: Int64?, endStackID: Int64?
-    ) throws {
-        // region_spans (migration 0010): the name as the run's code, the end as a duration (kept as end_ns only
-        // when the start is unknown).
-        var r = RowValues()
-        r.int(goid)
-        regionCount += 1
-        r.int(regionCount)
-        r.int(taskID)
-        r.int(try regionNameID(name))
-        r.int(depth)
-        r.int(startNs)
-        if let startNs, let endNs { r.int(endNs - startNs) } else { r.int(nil as Int64?) }
-        r.int(startNs == nil ? endNs : nil)
-        r.int(startStackID)
-        r.int(endStackID)
-        try queue(.regions, r)
-    }
-
-    /// The run's code for a region type name (region_names), adding it on first use.
-    private func regionNameID(_ name: String) throws -> Int64 {
-        if let id = regionNameIDs[name] { return id }
-        let id = Int64(regionNameIDs.count)
-        regionNameIDs[name] = id
-        var r = RowValues()
-        r.int(id)
-        text(name, into: &r)
-        try queue(.regionNames, r)
-        return id
-    }
-    private var regionNameIDs: [String: Int64] = [:]
-    /// The run's regions so far: the next one's region_id.
-    private var regionCount: Int64 = 0
-
-    public func insertLog(tsNs: Int64, goid: Int64?, taskID: Int64?, category: String, message: String, stackID: Int64?)
-        throws
-    {
-        var r = RowValues()
-        r.int(tsNs)
-        r.int(goid)
-        r.int(taskID)
-        uniqueText(category, into: &r)
-        uniqueText(message, into: &r)
-        r.int(stackID)
-        try queue(.logs, r)
-    }
-
-    /// A Label event (labels): a handful of distinct labels, one per GC mark worker start.
-    public func insertLabel(tsNs: Int64, goid: Int64, label: String) throws {
-        var r = RowValues()
-        r.int(tsNs)
-        r.int(goid)
-        frequentText(label, into: &r)
-        try queue(.labels, r)
-    }
-
-    @inline(__always)
-    public func insertCPUSample(tsNs: Int64, goid: Int64?, procID: Int64?, threadID: Int64?, stackID: Int64?) throws {
-        var r = RowValues()
-        r.int(tsNs)
-        r.int(goid)
-        r.int(procID)
-        r.int(threadID)
-        r.int(stackID)
-        try queue(.cpuSamples, r)
-    }
-
     public func insertIssue(
         severity: IssueSeverity, message: String, byteOffset: Int64? = nil, generation: Int64? = nil,
         tsNs: Int64? = nil
     ) throws {
-        var r = RowValues()
-        text(severity.rawValue, into: &r)
-        r.int(byteOffset)
-        r.int(generation)
-        r.int(tsNs)
-        uniqueText(message, into: &r)
-        try queue(.ingestIssues, r)
-    }
-}
-
-extension RunWriter {
-    /// A blocking_profile row (BlockingProfile, at the end of the run).
-    func insertBlockingProfile(
-        kind: String, category: String, stackID: Int64?, count: Int64, totalNs: Int64, blockedNs: Int64
-    ) throws {
-        var r = RowValues()
-        uniqueText(kind, into: &r)
-        uniqueText(category, into: &r)
-        r.int(stackID)
-        r.int(count)
-        r.int(totalNs)
-        r.int(blockedNs)
-        try queue(.blockingProfile, r)
+        try write(
+            IngestIssueRow(severity: severity, byteOffset: byteOffset, generation: generation, tsNs: tsNs, message: message))
     }
 }
 
@@ -811,5 +546,75 @@ extension GoroutineStateName {
         case .syscall: 3
         case .syscallBlocked: 4
         }
+    }
+}
+
+// MARK: Row types of the tables RunWriter fills itself: the run's stacks and frames, and its issues.
+
+struct FrameRow: IngestRow {
+    static let table = IngestTable.frames
+    static let example = FrameRow(frameID: 0, pc: 0, function: "", file: "", line: 0)
+    var frameID: Int64
+    var pc: Int64
+    var function: String
+    var file: String
+    var line: Int64
+
+    @inline(__always) func encode<Row: RowEncoding>(into row: inout Row) {
+        row.int("frame_id", frameID)
+        row.int("pc", pc)
+        row.text("function", function, .interned)
+        row.text("file", file, .interned)
+        row.int("line", line)
+    }
+}
+
+struct StackRow: IngestRow {
+    static let table = IngestTable.stacks
+    static let example = StackRow(stackID: 0, depth: 0, leafFrameID: nil, userFrameID: nil, rootFrameID: nil)
+    var stackID: Int64
+    var depth: Int64
+    var leafFrameID: Int64?
+    var userFrameID: Int64?
+    var rootFrameID: Int64?
+
+    @inline(__always) func encode<Row: RowEncoding>(into row: inout Row) {
+        row.int("stack_id", stackID)
+        row.int("depth", depth)
+        row.int("leaf_frame_id", leafFrameID)
+        row.int("user_frame_id", userFrameID)
+        row.int("root_frame_id", rootFrameID)
+    }
+}
+
+struct StackFrameRefRow: IngestRow {
+    static let table = IngestTable.stackFrameRefs
+    static let example = StackFrameRefRow(stackID: 0, depth: 0, frameID: 0)
+    var stackID: Int64
+    var depth: Int64
+    var frameID: Int64
+
+    @inline(__always) func encode<Row: RowEncoding>(into row: inout Row) {
+        row.int("stack_id", stackID)
+        row.int("depth", depth)
+        row.int("frame_id", frameID)
+    }
+}
+
+struct IngestIssueRow: IngestRow {
+    static let table = IngestTable.ingestIssues
+    static let example = IngestIssueRow(severity: .info, byteOffset: nil, generation: nil, tsNs: nil, message: "")
+    var severity: IssueSeverity
+    var byteOffset: Int64?
+    var generation: Int64?
+    var tsNs: Int64?
+    var message: String
+
+    func encode<Row: RowEncoding>(into row: inout Row) {
+        row.text("severity", severity.rawValue, .interned)
+        row.int("byte_offset", byteOffset)
+        row.int("generation", generation)
+        row.int("ts_ns", tsNs)
+        row.text("message", message, .unique)
     }
 }
