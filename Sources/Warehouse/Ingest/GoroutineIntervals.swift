@@ -15,6 +15,8 @@ final class GoroutineIntervals {
     private let writer: RunWriter
     /// Sums every interval written, for the reports' tables (migration 0005).
     private let summaries: GoroutineSummaries
+    /// Sums the lock waits by lock and waker stack (lock-holders, migration 0011).
+    private let lockHolders: LockHolders
     /// Trace clock at the run's origin (the first event).
     private(set) var origin: Int64?
     private var syncTs: Int64 = 0
@@ -71,6 +73,7 @@ final class GoroutineIntervals {
     init(writer: RunWriter) {
         self.writer = writer
         self.summaries = GoroutineSummaries(writer: writer)
+        self.lockHolders = LockHolders(writer: writer)
     }
 
     /// Nanoseconds since the origin.
@@ -335,6 +338,9 @@ final class GoroutineIntervals {
         summaries.record(
             &g.tally, name: g.row.startFunction, state, reason: reason, category: category, ns: end &- start,
             stackID: stackID)
+        if state == .waiting && (category == "mutex" || category == "rwmutex") {
+            lockHolders.record(goid: g.row.goid, stackID: stackID, wakerStackID: wakerStackID, ns: end &- start)
+        }
     }
 
     private func category(_ state: GoroutineStateName, _ reason: String, _ stack: Stack) throws -> String {
@@ -358,6 +364,7 @@ final class GoroutineIntervals {
         g.clear()
         let written = try writer.insertGoroutine(g.row)
         try summaries.finish(g.row, &g.tally, endNs: t, written: written)
+        lockHolders.finish(goid: g.row.goid, startFunction: g.row.startFunction)
         gs[g.row.goid] = nil
     }
 
@@ -387,9 +394,11 @@ final class GoroutineIntervals {
             g.clear()
             let written = try writer.insertGoroutine(g.row)
             try summaries.finish(g.row, &g.tally, endNs: end, written: written)
+            lockHolders.finish(goid: g.row.goid, startFunction: g.row.startFunction)
         }
         gs.removeAll()
         try summaries.finishRun()
+        try lockHolders.finishRun()
     }
 
     /// The reason of the runnable row that Go's quirk adds for a syscall still blocked at the end.

@@ -11,6 +11,8 @@ enum IngestTable: Int, CaseIterable {
     // Migration 0005: the goroutine summaries (GoroutineSummaries.swift).
     case goroutineSummaries, goroutineStateTotals, goroutineGroupTotals, goroutineRangeTotals, schedWaitHistogram
     case lockWaitsByStack, goroutineGroups, schedWaitStats
+    // Migration 0011: lock holders (LockHolders.swift).
+    case lockHolderWaits
 
     var name: String {
         switch self {
@@ -43,6 +45,7 @@ enum IngestTable: Int, CaseIterable {
         case .lockWaitsByStack: "lock_waits_by_stack"
         case .goroutineGroups: "goroutine_groups"
         case .schedWaitStats: "sched_wait_stats"
+        case .lockHolderWaits: "lock_holder_waits"
         }
     }
 
@@ -92,6 +95,7 @@ enum IngestTable: Int, CaseIterable {
              "syscall_block_ns", "unknown_ns", "range_ns", "total_p50_ns", "total_p99_ns"]
         case .schedWaitStats:
             ["scope", "start_function", "is_system", "waits", "total_ns", "p50_ns", "p90_ns", "p99_ns", "max_ns"]
+        case .lockHolderWaits: ["stack_id", "waker_stack_id", "waits", "wait_ns"]
         }
     }
 }
