@@ -17,21 +17,36 @@
 -- doc: --param task_id=N (or goid/from_ns/to_ns) for that instance's whole path.
 -- doc: compare --report critical-path-summary pairs the cause rows on their text columns, the percentile rows on
 -- doc: their kind.
+-- doc: Tasks are walked at ingest (critical_path_causes, critical_path_tasks; the same walk, in
+-- doc: Sources/Warehouse/Ingest/CriticalPaths.swift): the report reads those sums, and walks here only the tasks
+-- doc: the ingest left to it (critical_path_tasks.walked = 0), every task of a run ingested before migration 0011,
+-- doc: and regions.
 WITH RECURSIVE
+-- stored: the run's tasks were walked at ingest (it has critical_path_tasks rows; a run ingested before
+-- migration 0011 has none).
+mode AS (
+    SELECT coalesce(:region, '') <> '' AS by_region,
+        EXISTS (SELECT 1 FROM critical_path_tasks WHERE run_id = :run_id) AS stored
+),
+-- Every instance; walked = 1 when its path is in critical_path_causes (then top_ns is its largest cause).
 items AS (
-    SELECT task_id AS item, task_id, end_goid AS goid, start_ns AS from_ns, end_ns AS to_ns, end_ns - start_ns AS d
-    FROM tasks
-    WHERE run_id = :run_id AND coalesce(:region, '') = '' AND (coalesce(:name, '') = '' OR name = :name)
+    SELECT c.task_id AS item, c.task_id, c.goid, c.start_ns AS from_ns, c.start_ns + c.duration_ns AS to_ns,
+        c.duration_ns AS d, c.walked, c.top_ns
+    FROM mode m JOIN critical_path_tasks c ON c.run_id = :run_id
+    WHERE NOT m.by_region AND m.stored AND (coalesce(:name, '') = '' OR c.name = :name)
+    UNION ALL
+    SELECT task_id, task_id, end_goid, start_ns, end_ns, end_ns - start_ns, 0, NULL
+    FROM mode m JOIN tasks ON run_id = :run_id
+    WHERE NOT m.by_region AND NOT m.stored AND (coalesce(:name, '') = '' OR name = :name)
       AND start_ns IS NOT NULL AND end_ns IS NOT NULL
     UNION ALL
-    SELECT -rowid, NULL, goid, start_ns, end_ns, end_ns - start_ns
-    FROM regions
-    WHERE run_id = :run_id AND coalesce(:region, '') <> '' AND name = :region
-      AND start_ns IS NOT NULL AND end_ns IS NOT NULL
+    SELECT -rowid, NULL, goid, start_ns, end_ns, end_ns - start_ns, 0, NULL
+    FROM mode m JOIN regions ON run_id = :run_id
+    WHERE m.by_region AND name = :region AND start_ns IS NOT NULL AND end_ns IS NOT NULL
 ),
 walk (item, n, goid, t, lo, ret, seg_goid, seg_start, seg_end, seg_istart, seg_iid, seg_state) AS (
     SELECT item, 0, goid, to_ns, from_ns, '', NULL, NULL, NULL, NULL, NULL, NULL
-    FROM items WHERE goid IS NOT NULL AND from_ns >= 0 AND to_ns > from_ns
+    FROM items WHERE walked = 0 AND goid IS NOT NULL AND from_ns >= 0 AND to_ns > from_ns
     UNION ALL
     SELECT w.item, w.n + 1,
         CASE
@@ -115,8 +130,16 @@ labelled AS (
     LEFT JOIN frames uf ON uf.run_id = :run_id AND uf.frame_id = st.user_frame_id
 ),
 causes AS (
-    SELECT state, category, reason, start_function, user_frame, sum(ns) AS ns, count(DISTINCT item) AS instances
-    FROM labelled GROUP BY state, category, reason, start_function, user_frame
+    SELECT state, category, reason, start_function, user_frame, sum(ns) AS ns, sum(instances) AS instances
+    FROM (
+        SELECT state, category, reason, start_function, user_frame, sum(ns) AS ns, count(DISTINCT item) AS instances
+        FROM labelled GROUP BY state, category, reason, start_function, user_frame
+        UNION ALL
+        SELECT c.state, c.category, c.reason, c.start_function, c.user_frame, c.ns, c.instances
+        FROM mode m JOIN critical_path_causes c ON c.run_id = :run_id
+        WHERE NOT m.by_region AND m.stored AND (coalesce(:name, '') = '' OR c.task_name = :name)
+    )
+    GROUP BY state, category, reason, start_function, user_frame
 ),
 totals AS (SELECT count(*) AS n, sum(d) AS ns FROM items WHERE to_ns > from_ns),
 ranked_causes AS (
@@ -150,7 +173,9 @@ FROM (
     FROM ranked_causes c, totals t
     WHERE :top <= 0 OR c.place <= :top
     UNION ALL
-    SELECT 2, CASE p.kind WHEN 'p50' THEN 1 ELSE 2 END, p.kind, '', '', '', '', '', ic.ns, CAST(ic.ns AS REAL) / ri.d, 1, NULL, ri.task_id, ri.goid, ri.from_ns, ri.d
+    SELECT 2, CASE p.kind WHEN 'p50' THEN 1 ELSE 2 END, p.kind, '', '', '', '', '',
+        coalesce(ri.top_ns, ic.ns), CAST(coalesce(ri.top_ns, ic.ns) AS REAL) / ri.d, 1, NULL, ri.task_id, ri.goid,
+        ri.from_ns, ri.d
     FROM percentiles p
     JOIN ranked_items ri ON ri.rn = p.rn
     LEFT JOIN item_causes ic ON ic.item = ri.item AND ic.r = 1

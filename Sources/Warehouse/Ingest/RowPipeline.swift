@@ -11,8 +11,8 @@ enum IngestTable: Int, CaseIterable {
     // Migration 0005: the goroutine summaries (GoroutineSummaries.swift).
     case goroutineSummaries, goroutineStateTotals, goroutineGroupTotals, goroutineRangeTotals, schedWaitHistogram
     case lockWaitsByStack, goroutineGroups, schedWaitStats
-    // Migration 0011: lock holders (LockHolders.swift).
-    case lockHolderWaits
+    // Migration 0011: lock holders (LockHolders.swift) and critical paths (CriticalPaths.swift).
+    case lockHolderWaits, criticalPathCauses, criticalPathTasks
 
     var name: String {
         switch self {
@@ -46,6 +46,8 @@ enum IngestTable: Int, CaseIterable {
         case .goroutineGroups: "goroutine_groups"
         case .schedWaitStats: "sched_wait_stats"
         case .lockHolderWaits: "lock_holder_waits"
+        case .criticalPathCauses: "critical_path_causes"
+        case .criticalPathTasks: "critical_path_tasks"
         }
     }
 
@@ -96,6 +98,9 @@ enum IngestTable: Int, CaseIterable {
         case .schedWaitStats:
             ["scope", "start_function", "is_system", "waits", "total_ns", "p50_ns", "p90_ns", "p99_ns", "max_ns"]
         case .lockHolderWaits: ["stack_id", "waker_stack_id", "waits", "wait_ns"]
+        case .criticalPathCauses:
+            ["task_name", "state", "category", "reason", "start_function", "user_frame", "ns", "instances"]
+        case .criticalPathTasks: ["duration_ns", "start_ns", "task_id", "name", "goid", "top_ns", "walked"]
         }
     }
 }

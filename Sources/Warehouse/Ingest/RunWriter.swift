@@ -372,7 +372,9 @@ public final class RunWriter {
         let userIndex = frames.firstIndex { userFrames.isUser($0) }
         if !userFrames.isSettled {
             provisionalStacks.append((id, frames, ids, userIndex.map { ids[$0] }))
+            lastProvisionalStackID = id
         }
+        userFrameLabelOfStack.append(userIndex.map { userFrameLabel(frames[$0]) } ?? -1)
         var stack = RowValues()
         stack.int(id)
         stack.int(Int64(ids.count))
@@ -402,6 +404,23 @@ public final class RunWriter {
         text(frame.file, into: &row)
         row.int(Int64(truncatingIfNeeded: frame.line))
         try queue(.frames, row)
+        return id
+    }
+
+    /// Per stack id (at index id - 1): its user frame as critical-path labels it ('function:line', the
+    /// frames row's text), interned in `userFrameLabels`; -1 for none. CriticalPaths sums path time by it.
+    private(set) var userFrameLabelOfStack: [Int32] = []
+    private(set) var userFrameLabels: [String] = []
+    private var userFrameLabelIDs: [String: Int32] = [:]
+    /// The last stack decided by the provisional rule: its user frame may still change at `finish`.
+    private(set) var lastProvisionalStackID: Int64 = 0
+
+    private func userFrameLabel(_ frame: StackFrame) -> Int32 {
+        let text = frame.function + ":" + String(Int64(truncatingIfNeeded: frame.line))
+        if let id = userFrameLabelIDs[text] { return id }
+        let id = Int32(userFrameLabels.count)
+        userFrameLabels.append(text)
+        userFrameLabelIDs[text] = id
         return id
     }
 
