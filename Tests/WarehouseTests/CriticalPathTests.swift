@@ -97,7 +97,7 @@ import Testing
     /// optionally chainFeeder running (before its lock wait, when it started after the channel wait began),
     /// chainHolder's sleep, chainHolder running (to its Unlock), chainFeeder running (to its send),
     /// chainWaiter running (to the task's end).
-    @Test(arguments: ["go1.21", "go1.22", "go1.27"])
+    @Test(arguments: LockHolderTests.versions)
     func chainScenarioPath(version: String) throws {
         let trace = packageRoot.appendingPathComponent("Tests/Fixtures/traces/\(version)/chain.trace").path
         let tasks = try Self.tasks(trace)

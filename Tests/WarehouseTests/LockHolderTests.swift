@@ -86,8 +86,12 @@ struct LockHolderTests {
     }
 
     @Test func everyFixtureIsThere() {
-        // 7 toolchains x 15 scenarios (Tests/Fixtures/README.md), and chain for 3 of them; more may come.
-        #expect(Self.traces.count >= 108, "only \(Self.traces.count) fixture traces")
+        // 7 toolchains x 16 scenarios (Tests/Fixtures/README.md, chain included), and the payments and std-*
+        // fixtures; more may come.
+        #expect(Self.traces.count >= 123, "only \(Self.traces.count) fixture traces")
+        for version in Self.versions {
+            #expect(Self.traces.contains { $0.hasSuffix("/\(version)/chain.trace") }, "no chain fixture for \(version)")
+        }
     }
 
     /// Every row equal to Go's, in the same order: sites, waits, wait_ns and holder stack exactly, share to 1e-9
@@ -149,7 +153,10 @@ struct LockHolderTests {
 
     /// A lock wait with no waker is a row, not dropped: the chain scenario's chainStuck still waits for a lock
     /// main holds when tracing stops.
-    @Test(arguments: ["go1.21", "go1.22", "go1.27"])
+    /// Every toolchain with fixtures (Tests/Fixtures/traces/go1.NN).
+    static let versions = ["go1.19", "go1.21", "go1.22", "go1.23", "go1.25", "go1.26", "go1.27"]
+
+    @Test(arguments: versions)
     func holderUnknownIsKept(version: String) throws {
         let trace = packageRoot.appendingPathComponent("Tests/Fixtures/traces/\(version)/chain.trace").path
         let rows = try Self.report("lock-holders", trace)
