@@ -28,25 +28,34 @@ mode AS (
     SELECT coalesce(:region, '') <> '' AS by_region,
         EXISTS (SELECT 1 FROM critical_path_tasks WHERE run_id = :run_id) AS stored
 ),
--- Every instance; walked = 1 when its path is in critical_path_causes (then top_ns is its largest cause).
-items AS (
+-- The instances. stored_items: a run's tasks walked at ingest, in critical_path_tasks' key order (duration_ns,
+-- start_ns, task_id: the percentile order, so ranks need no sort); walked = 1 when the path is in
+-- critical_path_causes (top_ns: its largest cause), 0 when the ingest left it to this report. other_items: tasks
+-- of a run ingested before migration 0011, or regions: walked here.
+stored_items AS (
     SELECT c.task_id AS item, c.task_id, c.goid, c.start_ns AS from_ns, c.start_ns + c.duration_ns AS to_ns,
         c.duration_ns AS d, c.walked, c.top_ns
-    FROM mode m JOIN critical_path_tasks c ON c.run_id = :run_id
-    WHERE NOT m.by_region AND m.stored AND (coalesce(:name, '') = '' OR c.name = :name)
-    UNION ALL
-    SELECT task_id, task_id, end_goid, start_ns, end_ns, end_ns - start_ns, 0, NULL
-    FROM mode m JOIN tasks ON run_id = :run_id
-    WHERE NOT m.by_region AND NOT m.stored AND (coalesce(:name, '') = '' OR name = :name)
-      AND start_ns IS NOT NULL AND end_ns IS NOT NULL
+    FROM critical_path_tasks c
+    WHERE c.run_id = :run_id AND (SELECT NOT by_region AND stored FROM mode)
+      AND (coalesce(:name, '') = '' OR c.name = :name)
+),
+other_items AS (
+    SELECT task_id AS item, task_id, end_goid AS goid, start_ns AS from_ns, end_ns AS to_ns, end_ns - start_ns AS d,
+        0 AS walked, NULL AS top_ns
+    FROM tasks
+    WHERE run_id = :run_id AND (SELECT NOT by_region AND NOT stored FROM mode)
+      AND (coalesce(:name, '') = '' OR name = :name) AND start_ns IS NOT NULL AND end_ns IS NOT NULL
     UNION ALL
     SELECT -rowid, NULL, goid, start_ns, end_ns, end_ns - start_ns, 0, NULL
-    FROM mode m JOIN regions ON run_id = :run_id
-    WHERE m.by_region AND name = :region AND start_ns IS NOT NULL AND end_ns IS NOT NULL
+    FROM regions
+    WHERE run_id = :run_id AND (SELECT by_region FROM mode) AND name = :region
+      AND start_ns IS NOT NULL AND end_ns IS NOT NULL
 ),
 walk (item, n, goid, t, lo, ret, seg_goid, seg_start, seg_end, seg_istart, seg_iid, seg_state) AS (
     SELECT item, 0, goid, to_ns, from_ns, '', NULL, NULL, NULL, NULL, NULL, NULL
-    FROM items WHERE walked = 0 AND goid IS NOT NULL AND from_ns >= 0 AND to_ns > from_ns
+    FROM (SELECT item, goid, from_ns, to_ns FROM stored_items WHERE walked = 0
+          UNION ALL SELECT item, goid, from_ns, to_ns FROM other_items)
+    WHERE goid IS NOT NULL AND from_ns >= 0 AND to_ns > from_ns
     UNION ALL
     SELECT w.item, w.n + 1,
         CASE
@@ -136,12 +145,18 @@ causes AS (
         FROM labelled GROUP BY state, category, reason, start_function, user_frame
         UNION ALL
         SELECT c.state, c.category, c.reason, c.start_function, c.user_frame, c.ns, c.instances
-        FROM mode m JOIN critical_path_causes c ON c.run_id = :run_id
-        WHERE NOT m.by_region AND m.stored AND (coalesce(:name, '') = '' OR c.task_name = :name)
+        FROM critical_path_causes c
+        WHERE c.run_id = :run_id AND (SELECT NOT by_region AND stored FROM mode)
+          AND (coalesce(:name, '') = '' OR c.task_name = :name)
     )
     GROUP BY state, category, reason, start_function, user_frame
 ),
-totals AS (SELECT count(*) AS n, sum(d) AS ns FROM items WHERE to_ns > from_ns),
+totals AS (
+    SELECT sum(n) AS n, sum(ns) AS ns FROM (
+        SELECT count(*) AS n, sum(d) AS ns FROM stored_items WHERE d > 0
+        UNION ALL
+        SELECT count(*), sum(d) FROM other_items WHERE to_ns > from_ns)
+),
 ranked_causes AS (
     SELECT c.*, row_number() OVER (ORDER BY ns DESC, state, category, reason, start_function, user_frame) AS place
     FROM causes c
@@ -153,14 +168,21 @@ item_causes AS (
     FROM (SELECT item, state, category, reason, start_function, user_frame, sum(ns) AS ns
           FROM labelled GROUP BY item, state, category, reason, start_function, user_frame)
 ),
-ranked_items AS (
-    SELECT i.*, row_number() OVER (ORDER BY d, from_ns, item) AS rn, count(*) OVER () AS n
-    FROM items i WHERE to_ns > from_ns
-),
-percentiles AS (
-    SELECT 'p50' AS kind, min(rn) AS rn FROM ranked_items WHERE rn >= (50 * n + 99) / 100
+-- The instances at the nearest ranks ceil(p * n / 100), in the order (duration, start, id): stored ones read in
+-- key order up to the rank, the others sorted. Only one of the two sets has rows.
+ranks AS (SELECT (50 * n + 99) / 100 - 1 AS p50, (99 * n + 99) / 100 - 1 AS p99 FROM totals),
+picked AS (
+    SELECT * FROM (SELECT 'p50' AS kind, * FROM stored_items WHERE d > 0 ORDER BY d, from_ns, item
+                   LIMIT 1 OFFSET (SELECT p50 FROM ranks))
     UNION ALL
-    SELECT 'p99', min(rn) FROM ranked_items WHERE rn >= (99 * n + 99) / 100
+    SELECT * FROM (SELECT 'p99' AS kind, * FROM stored_items WHERE d > 0 ORDER BY d, from_ns, item
+                   LIMIT 1 OFFSET (SELECT p99 FROM ranks))
+    UNION ALL
+    SELECT * FROM (SELECT 'p50' AS kind, * FROM other_items WHERE to_ns > from_ns ORDER BY d, from_ns, item
+                   LIMIT 1 OFFSET (SELECT p50 FROM ranks))
+    UNION ALL
+    SELECT * FROM (SELECT 'p99' AS kind, * FROM other_items WHERE to_ns > from_ns ORDER BY d, from_ns, item
+                   LIMIT 1 OFFSET (SELECT p99 FROM ranks))
 )
 SELECT
     (SELECT CASE WHEN label <> '' THEN label ELSE CAST(run_id AS TEXT) END FROM runs WHERE run_id = :run_id) AS run,
@@ -173,11 +195,10 @@ FROM (
     FROM ranked_causes c, totals t
     WHERE :top <= 0 OR c.place <= :top
     UNION ALL
-    SELECT 2, CASE p.kind WHEN 'p50' THEN 1 ELSE 2 END, p.kind, '', '', '', '', '',
+    SELECT 2, CASE ri.kind WHEN 'p50' THEN 1 ELSE 2 END, ri.kind, '', '', '', '', '',
         coalesce(ri.top_ns, ic.ns), CAST(coalesce(ri.top_ns, ic.ns) AS REAL) / ri.d, 1, NULL, ri.task_id, ri.goid,
         ri.from_ns, ri.d
-    FROM percentiles p
-    JOIN ranked_items ri ON ri.rn = p.rn
+    FROM picked ri
     LEFT JOIN item_causes ic ON ic.item = ri.item AND ic.r = 1
 ) x
 ORDER BY x.ord, x.place;
