@@ -32,14 +32,14 @@ mode AS (
 -- start_ns, task_id: the percentile order, so ranks need no sort); walked = 1 when the path is in
 -- critical_path_causes (top_ns: its largest cause), 0 when the ingest left it to this report. other_items: tasks
 -- of a run ingested before migration 0011, or regions: walked here.
-stored_items AS (
+stored_items AS NOT MATERIALIZED (
     SELECT c.task_id AS item, c.task_id, c.goid, c.start_ns AS from_ns, c.start_ns + c.duration_ns AS to_ns,
         c.duration_ns AS d, c.walked, c.top_ns
     FROM critical_path_tasks c
     WHERE c.run_id = :run_id AND (SELECT NOT by_region AND stored FROM mode)
       AND (coalesce(:name, '') = '' OR c.name = :name)
 ),
-other_items AS (
+other_items AS NOT MATERIALIZED (
     SELECT task_id AS item, task_id, end_goid AS goid, start_ns AS from_ns, end_ns AS to_ns, end_ns - start_ns AS d,
         0 AS walked, NULL AS top_ns
     FROM tasks
