@@ -120,6 +120,17 @@ note() {
   if awk -v w="$wall" 'BEGIN { exit !(w > 1) }'; then over=$((over + 1)); fi
   if awk -v w="$wall" -v m="$worst" 'BEGIN { exit !(w > m) }'; then worst=$wall worst_what="$1 ($wall s)"; fi
 }
+# report_params REPORT RUN: parameters a report needs to do its work. critical-path walks one task: the run's
+# task at the 99th percentile of duration (a run without tasks gives none, and the report then walks nothing).
+report_params() {
+  local t
+  case $1 in
+    critical-path)
+      t=$(sql "SELECT task_id FROM tasks WHERE run_id = $2 AND duration_ns IS NOT NULL ORDER BY duration_ns
+               LIMIT 1 OFFSET (SELECT count(duration_ns) * 99 / 100 FROM tasks WHERE run_id = $2)")
+      [ -z "$t" ] || echo "--param task_id=$t" ;;
+  esac
+}
 # Warm the page cache as far as memory allows: a user's second question finds the warehouse warm.
 cat "$db" >/dev/null 2>&1 || true
 for shape in $shapes; do
@@ -132,7 +143,8 @@ for shape in $shapes; do
   printf '  %-44s %9s %9s %12s\n' "" "wall s" "CPU s" "peak RSS MB"
   over=0 worst=0 worst_what=
   for r in $reports; do
-    note "report $r" "$(time_it "report-$r" "$traceware" report "$r" --db "$db" --run "$a" --format csv)"
+    # shellcheck disable=SC2046  # report_params prints zero or two words
+    note "report $r" "$(time_it "report-$r" "$traceware" report "$r" --db "$db" --run "$a" --format csv $(report_params "$r" "$a"))"
   done
   note "compare $a $b" "$(time_it compare "$traceware" compare "$a" "$b" --db "$db" --format csv)"
   for r in $compare_reports; do

@@ -58,7 +58,7 @@ final class CriticalPaths {
     private var goroutines: [Int64: Goroutine] = [:]
 
     /// (state, reason, category) of the intervals, interned; reasons and categories are a handful per run.
-    private struct Kind: Equatable {
+    private struct Kind {
         var state: String
         var reason: String
         var category: String
@@ -107,14 +107,19 @@ final class CriticalPaths {
 
     init(writer: RunWriter) { self.writer = writer }
 
+    /// Once per kept interval: compares in place (a handful of kinds; equal strings of one run share storage, so
+    /// each comparison is a pointer check), builds nothing.
+    @inline(__always)
     private func kind(_ state: String, _ reason: String, _ category: String) -> Int32 {
-        let k = Kind(state: state, reason: reason, category: category)
-        if lastKind >= 0 && kinds[lastKind] == k { return Int32(lastKind) }
-        for (i, known) in kinds.enumerated() where known == k {
+        if lastKind >= 0 {
+            let k = kinds[lastKind]
+            if k.state == state && k.reason == reason && k.category == category { return Int32(lastKind) }
+        }
+        for i in kinds.indices where kinds[i].state == state && kinds[i].reason == reason && kinds[i].category == category {
             lastKind = i
             return Int32(i)
         }
-        kinds.append(k)
+        kinds.append(Kind(state: state, reason: reason, category: category))
         lastKind = kinds.count - 1
         return Int32(lastKind)
     }
@@ -166,6 +171,7 @@ final class CriticalPaths {
             g.hadEarlier = true
             return
         }
+        if g.intervals.capacity == 0 { g.intervals.reserveCapacity(16) }
         g.intervals.append(
             Interval(
                 start: start, end: end, stackID: stackID ?? 0, waker: waker ?? -1,
@@ -282,6 +288,7 @@ final class CriticalPaths {
         var lo = from
         var ret: [(goid: Int64, lo: Int64)] = []
         var steps = 0
+        var cached: Goroutine?
         let provisional = writer.lastProvisionalStackID
         let frames = writer.userFrameLabelOfStack
         while true {
@@ -295,7 +302,9 @@ final class CriticalPaths {
             }
             steps += 1
             if steps >= Self.maxSteps { return nil }
-            guard let g = goroutines[goid], !g.disordered else { return nil }
+            // Consecutive steps mostly stay on one goroutine: look it up only when the walk moves.
+            if cached?.goid != goid { cached = goroutines[goid] }
+            guard let g = cached, !g.disordered else { return nil }
             let (i, before) = covering(g, t)
             if i == -2 {
                 // Open at the task's end: final only when running (no stack, reason or category).
