@@ -184,7 +184,8 @@ public final class RunWriter {
     /// cost the writer thread 2.4 s of CPU (1.7 s once batches came sorted by goid) and the ingest ~1.4 s less
     /// wall time than sorting it after the load (2.9 s alone). goroutine_intervals is now clustered on that key
     /// (migration 0007), so the same holds for the table itself: it cannot be sorted after the load.
-    static let indexesBuiltAfterLoad = ["stack_frame_refs_by_frame"]
+    /// critical_path_tasks_by_duration: one entry per task (590K in a 50 MB service trace) keyed by duration.
+    static let indexesBuiltAfterLoad = ["stack_frame_refs_by_frame", "critical_path_tasks_by_duration"]
 
     deinit {
         // Dropped without finish (an error path): nothing of the run stays.
