@@ -17,85 +17,105 @@
 -- doc: --param task_id=N (or goid/from_ns/to_ns) for that instance's whole path.
 -- doc: compare --report critical-path-summary pairs the cause rows on their text columns, the percentile rows on
 -- doc: their kind.
+-- doc: Tasks are walked at ingest (critical_path_causes, critical_path_tasks; the same walk, in
+-- doc: Sources/Warehouse/Ingest/CriticalPaths.swift): the report reads those sums, and walks here only the tasks
+-- doc: the ingest left to it (critical_path_tasks.walked = 0), every task of a run ingested before migration 0011,
+-- doc: and regions.
 WITH RECURSIVE
-items AS (
-    SELECT task_id AS item, task_id, end_goid AS goid, start_ns AS from_ns, end_ns AS to_ns, end_ns - start_ns AS d
+-- stored: the run's tasks were walked at ingest (it has critical_path_tasks rows; a run ingested before
+-- migration 0011 has none).
+mode AS (
+    SELECT coalesce(:region, '') <> '' AS by_region,
+        EXISTS (SELECT 1 FROM critical_path_tasks WHERE run_id = :run_id) AS stored
+),
+-- The instances. stored_items: a run's tasks walked at ingest, in critical_path_tasks' key order (duration_ns,
+-- start_ns, task_id: the percentile order, so ranks need no sort); walked = 1 when the path is in
+-- critical_path_causes (top_ns: its largest cause), 0 when the ingest left it to this report. other_items: tasks
+-- of a run ingested before migration 0011, or regions: walked here.
+stored_items AS NOT MATERIALIZED (
+    SELECT c.task_id AS item, c.task_id, c.goid, c.start_ns AS from_ns, c.start_ns + c.duration_ns AS to_ns,
+        c.duration_ns AS d, c.walked, c.top_ns
+    FROM critical_path_tasks c
+    WHERE c.run_id = :run_id AND (SELECT NOT by_region AND stored FROM mode)
+      AND (coalesce(:name, '') = '' OR c.name = :name)
+),
+other_items AS NOT MATERIALIZED (
+    SELECT task_id AS item, task_id, end_goid AS goid, start_ns AS from_ns, end_ns AS to_ns, end_ns - start_ns AS d,
+        0 AS walked, NULL AS top_ns
     FROM tasks
-    WHERE run_id = :run_id AND coalesce(:region, '') = '' AND (coalesce(:name, '') = '' OR name = :name)
-      AND start_ns IS NOT NULL AND end_ns IS NOT NULL
+    WHERE run_id = :run_id AND (SELECT NOT by_region AND NOT stored FROM mode)
+      AND (coalesce(:name, '') = '' OR name = :name) AND start_ns IS NOT NULL AND end_ns IS NOT NULL
     UNION ALL
-    SELECT -region_id, NULL, goid, start_ns, end_ns, end_ns - start_ns
+    SELECT -region_id, NULL, goid, start_ns, end_ns, end_ns - start_ns, 0, NULL
     FROM regions
-    WHERE run_id = :run_id AND coalesce(:region, '') <> '' AND name = :region
+    WHERE run_id = :run_id AND (SELECT by_region FROM mode) AND name = :region
       AND start_ns IS NOT NULL AND end_ns IS NOT NULL
 ),
 walk (item, n, goid, t, lo, ret, seg_goid, seg_start, seg_end, seg_istart, seg_iid, seg_state) AS (
     SELECT item, 0, goid, to_ns, from_ns, '', NULL, NULL, NULL, NULL, NULL, NULL
-    FROM items WHERE goid IS NOT NULL AND from_ns >= 0 AND to_ns > from_ns
+    FROM (SELECT item, goid, from_ns, to_ns FROM stored_items WHERE walked = 0
+          UNION ALL SELECT item, goid, from_ns, to_ns FROM other_items)
+    WHERE goid IS NOT NULL AND from_ns >= 0 AND to_ns > from_ns
     UNION ALL
     SELECT w.item, w.n + 1,
         CASE
             WHEN w.t <= w.lo THEN CAST(substr(w.ret, 1, instr(w.ret, ',') - 1) AS INTEGER)
-            WHEN i.interval_id IS NULL AND p.end_ns IS NULL AND g.parent_goid IS NOT NULL THEN g.parent_goid
-            WHEN i.state = 'waiting' AND i.end_ns = w.t AND i.waker_goid IS NOT NULL AND i.waker_goid <> w.goid
-                THEN i.waker_goid
+            WHEN coalesce(c.start_ns + c.duration_ns >= w.t, 0) = 0 AND c.interval_id IS NULL AND g.parent_goid IS NOT NULL THEN g.parent_goid
+            WHEN k.state = 'waiting' AND c.start_ns + c.duration_ns = w.t AND c.waker_goid IS NOT NULL AND c.waker_goid <> w.goid
+                THEN c.waker_goid
             ELSE w.goid
         END,
         CASE
             WHEN w.t <= w.lo THEN w.t
-            WHEN i.interval_id IS NULL AND p.end_ns IS NULL AND g.parent_goid IS NOT NULL THEN w.t
-            WHEN i.state = 'waiting' AND i.end_ns = w.t AND i.waker_goid IS NOT NULL AND i.waker_goid <> w.goid
+            WHEN coalesce(c.start_ns + c.duration_ns >= w.t, 0) = 0 AND c.interval_id IS NULL AND g.parent_goid IS NOT NULL THEN w.t
+            WHEN k.state = 'waiting' AND c.start_ns + c.duration_ns = w.t AND c.waker_goid IS NOT NULL AND c.waker_goid <> w.goid
                 THEN w.t
-            WHEN i.interval_id IS NULL THEN max(coalesce(p.end_ns, w.lo), w.lo)
-            ELSE max(i.start_ns, w.lo)
+            WHEN coalesce(c.start_ns + c.duration_ns >= w.t, 0) = 0 THEN max(coalesce(c.start_ns + c.duration_ns, w.lo), w.lo)
+            ELSE max(c.start_ns, w.lo)
         END,
         CASE
             WHEN w.t <= w.lo THEN CAST(substr(w.ret, instr(w.ret, ',') + 1, instr(w.ret, ';') - instr(w.ret, ',') - 1)
                                        AS INTEGER)
-            WHEN i.state = 'waiting' AND i.end_ns = w.t AND i.waker_goid IS NOT NULL AND i.waker_goid <> w.goid
-                THEN max(i.start_ns, w.lo)
+            WHEN k.state = 'waiting' AND c.start_ns + c.duration_ns = w.t AND c.waker_goid IS NOT NULL AND c.waker_goid <> w.goid
+                THEN max(c.start_ns, w.lo)
             ELSE w.lo
         END,
         CASE
             WHEN w.t <= w.lo THEN substr(w.ret, instr(w.ret, ';') + 1)
-            WHEN i.state = 'waiting' AND i.end_ns = w.t AND i.waker_goid IS NOT NULL AND i.waker_goid <> w.goid
+            WHEN k.state = 'waiting' AND c.start_ns + c.duration_ns = w.t AND c.waker_goid IS NOT NULL AND c.waker_goid <> w.goid
                 THEN w.goid || ',' || w.lo || ';' || w.ret
             ELSE w.ret
         END,
         -- The segment emitted by this step, if any.
         CASE
             WHEN w.t <= w.lo THEN NULL
-            WHEN i.interval_id IS NULL AND p.end_ns IS NULL AND g.parent_goid IS NOT NULL THEN NULL
-            WHEN i.state = 'waiting' AND i.end_ns = w.t AND i.waker_goid IS NOT NULL AND i.waker_goid <> w.goid
+            WHEN coalesce(c.start_ns + c.duration_ns >= w.t, 0) = 0 AND c.interval_id IS NULL AND g.parent_goid IS NOT NULL THEN NULL
+            WHEN k.state = 'waiting' AND c.start_ns + c.duration_ns = w.t AND c.waker_goid IS NOT NULL AND c.waker_goid <> w.goid
                 THEN NULL
             ELSE w.goid
         END,
-        CASE WHEN i.interval_id IS NULL THEN max(coalesce(p.end_ns, w.lo), w.lo) ELSE max(i.start_ns, w.lo) END,
+        CASE WHEN coalesce(c.start_ns + c.duration_ns >= w.t, 0) = 0 THEN max(coalesce(c.start_ns + c.duration_ns, w.lo), w.lo)
+             ELSE max(c.start_ns, w.lo) END,
         w.t,
-        i.start_ns, i.interval_id,
-        CASE WHEN i.interval_id IS NULL THEN 'unknown' ELSE i.state END
+        CASE WHEN coalesce(c.start_ns + c.duration_ns >= w.t, 0) = 0 THEN NULL ELSE c.start_ns END,
+        CASE WHEN coalesce(c.start_ns + c.duration_ns >= w.t, 0) = 0 THEN NULL ELSE c.interval_id END,
+        CASE WHEN coalesce(c.start_ns + c.duration_ns >= w.t, 0) = 0 THEN 'unknown' ELSE k.state END
     FROM walk w
-    -- The interval that covers t (of equal starts, the one that closed last: the largest interval_id). Both
-    -- halves of its key come from the same probe, so the join is one primary-key lookup of goroutine_intervals.
-    LEFT JOIN goroutine_states i ON i.run_id = :run_id AND i.goid = w.goid
-        AND i.start_ns = (
-            SELECT s.start_ns FROM goroutine_states s
-            WHERE s.run_id = :run_id AND s.goid = w.goid AND s.start_ns < w.t AND s.end_ns >= w.t
-            ORDER BY s.start_ns DESC, s.interval_id DESC LIMIT 1)
-        AND i.interval_id = (
-            SELECT s.interval_id FROM goroutine_states s
-            WHERE s.run_id = :run_id AND s.goid = w.goid AND s.start_ns < w.t AND s.end_ns >= w.t
-            ORDER BY s.start_ns DESC, s.interval_id DESC LIMIT 1)
-    -- No interval covers t: the one before (a gap), if any.
-    LEFT JOIN goroutine_states p ON i.interval_id IS NULL AND p.run_id = :run_id AND p.goid = w.goid
-        AND p.start_ns = (
-            SELECT s.start_ns FROM goroutine_states s
+    -- c: the goroutine's last interval that began before t (of equal starts, the one that closed last: the
+    -- largest interval_id), one primary-key probe of goroutine_intervals (not the goroutine_states view, which
+    -- SQLite 3.40 materializes whole here). It covers t when it ends at or after t: intervals of a goroutine do
+    -- not overlap (but for the open syscall at the trace's end, whose runnable part begins later and ends with
+    -- it), so no earlier one can. Otherwise it is the interval before the gap, or NULL: none before t.
+    LEFT JOIN goroutine_intervals c ON c.run_id = :run_id AND c.goid = w.goid
+        AND c.start_ns = (
+            SELECT s.start_ns FROM goroutine_intervals s
             WHERE s.run_id = :run_id AND s.goid = w.goid AND s.start_ns < w.t
             ORDER BY s.start_ns DESC, s.interval_id DESC LIMIT 1)
-        AND p.interval_id = (
-            SELECT s.interval_id FROM goroutine_states s
+        AND c.interval_id = (
+            SELECT s.interval_id FROM goroutine_intervals s
             WHERE s.run_id = :run_id AND s.goid = w.goid AND s.start_ns < w.t
             ORDER BY s.start_ns DESC, s.interval_id DESC LIMIT 1)
+    LEFT JOIN goroutine_interval_kinds k ON k.run_id = :run_id AND k.kind_id = c.kind_id
     LEFT JOIN goroutines g ON g.run_id = :run_id AND g.goid = w.goid
     WHERE NOT (w.t <= w.lo AND w.ret = '') AND w.n < 1000000
 ),
@@ -104,21 +124,36 @@ segments AS (
     FROM walk w WHERE w.seg_goid IS NOT NULL AND w.seg_end > w.seg_start
 ),
 labelled AS (
-    SELECT sg.item, sg.state, coalesce(s.category, '') AS category, coalesce(s.reason, '') AS reason,
+    SELECT sg.item, sg.state, coalesce(sk.category, '') AS category, coalesce(sk.reason, '') AS reason,
         coalesce(g.start_function, '') AS start_function,
         coalesce(uf.function || ':' || uf.line, '') AS user_frame, sg.ns
     FROM segments sg
-    LEFT JOIN goroutine_states s
+    LEFT JOIN goroutine_intervals s
         ON s.run_id = :run_id AND s.goid = sg.goid AND s.start_ns = sg.seg_istart AND s.interval_id = sg.seg_iid
+    LEFT JOIN goroutine_interval_kinds sk ON sk.run_id = :run_id AND sk.kind_id = s.kind_id
     LEFT JOIN goroutines g ON g.run_id = :run_id AND g.goid = sg.goid
     LEFT JOIN stacks st ON st.run_id = :run_id AND st.stack_id = s.stack_id
     LEFT JOIN frames uf ON uf.run_id = :run_id AND uf.frame_id = st.user_frame_id
 ),
 causes AS (
-    SELECT state, category, reason, start_function, user_frame, sum(ns) AS ns, count(DISTINCT item) AS instances
-    FROM labelled GROUP BY state, category, reason, start_function, user_frame
+    SELECT state, category, reason, start_function, user_frame, sum(ns) AS ns, sum(instances) AS instances
+    FROM (
+        SELECT state, category, reason, start_function, user_frame, sum(ns) AS ns, count(DISTINCT item) AS instances
+        FROM labelled GROUP BY state, category, reason, start_function, user_frame
+        UNION ALL
+        SELECT c.state, c.category, c.reason, c.start_function, c.user_frame, c.ns, c.instances
+        FROM critical_path_causes c
+        WHERE c.run_id = :run_id AND (SELECT NOT by_region AND stored FROM mode)
+          AND (coalesce(:name, '') = '' OR c.task_name = :name)
+    )
+    GROUP BY state, category, reason, start_function, user_frame
 ),
-totals AS (SELECT count(*) AS n, sum(d) AS ns FROM items WHERE to_ns > from_ns),
+totals AS (
+    SELECT sum(n) AS n, sum(ns) AS ns FROM (
+        SELECT count(*) AS n, sum(d) AS ns FROM stored_items WHERE d > 0
+        UNION ALL
+        SELECT count(*), sum(d) FROM other_items WHERE to_ns > from_ns)
+),
 ranked_causes AS (
     SELECT c.*, row_number() OVER (ORDER BY ns DESC, state, category, reason, start_function, user_frame) AS place
     FROM causes c
@@ -130,14 +165,21 @@ item_causes AS (
     FROM (SELECT item, state, category, reason, start_function, user_frame, sum(ns) AS ns
           FROM labelled GROUP BY item, state, category, reason, start_function, user_frame)
 ),
-ranked_items AS (
-    SELECT i.*, row_number() OVER (ORDER BY d, from_ns, item) AS rn, count(*) OVER () AS n
-    FROM items i WHERE to_ns > from_ns
-),
-percentiles AS (
-    SELECT 'p50' AS kind, min(rn) AS rn FROM ranked_items WHERE rn >= (50 * n + 99) / 100
+-- The instances at the nearest ranks ceil(p * n / 100), in the order (duration, start, id): stored ones read in
+-- key order up to the rank, the others sorted. Only one of the two sets has rows.
+ranks AS (SELECT (50 * n + 99) / 100 - 1 AS p50, (99 * n + 99) / 100 - 1 AS p99 FROM totals),
+picked AS (
+    SELECT * FROM (SELECT 'p50' AS kind, * FROM stored_items WHERE d > 0 ORDER BY d, from_ns, item
+                   LIMIT 1 OFFSET (SELECT p50 FROM ranks))
     UNION ALL
-    SELECT 'p99', min(rn) FROM ranked_items WHERE rn >= (99 * n + 99) / 100
+    SELECT * FROM (SELECT 'p99' AS kind, * FROM stored_items WHERE d > 0 ORDER BY d, from_ns, item
+                   LIMIT 1 OFFSET (SELECT p99 FROM ranks))
+    UNION ALL
+    SELECT * FROM (SELECT 'p50' AS kind, * FROM other_items WHERE to_ns > from_ns ORDER BY d, from_ns, item
+                   LIMIT 1 OFFSET (SELECT p50 FROM ranks))
+    UNION ALL
+    SELECT * FROM (SELECT 'p99' AS kind, * FROM other_items WHERE to_ns > from_ns ORDER BY d, from_ns, item
+                   LIMIT 1 OFFSET (SELECT p99 FROM ranks))
 )
 SELECT
     (SELECT CASE WHEN label <> '' THEN label ELSE CAST(run_id AS TEXT) END FROM runs WHERE run_id = :run_id) AS run,
@@ -150,9 +192,10 @@ FROM (
     FROM ranked_causes c, totals t
     WHERE :top <= 0 OR c.place <= :top
     UNION ALL
-    SELECT 2, CASE p.kind WHEN 'p50' THEN 1 ELSE 2 END, p.kind, '', '', '', '', '', ic.ns, CAST(ic.ns AS REAL) / ri.d, 1, NULL, ri.task_id, ri.goid, ri.from_ns, ri.d
-    FROM percentiles p
-    JOIN ranked_items ri ON ri.rn = p.rn
+    SELECT 2, CASE ri.kind WHEN 'p50' THEN 1 ELSE 2 END, ri.kind, '', '', '', '', '',
+        coalesce(ri.top_ns, ic.ns), CAST(coalesce(ri.top_ns, ic.ns) AS REAL) / ri.d, 1, NULL, ri.task_id, ri.goid,
+        ri.from_ns, ri.d
+    FROM picked ri
     LEFT JOIN item_causes ic ON ic.item = ri.item AND ic.r = 1
 ) x
 ORDER BY x.ord, x.place;

@@ -43,66 +43,62 @@ walk (n, goid, t, lo, ret, seg_goid, seg_start, seg_end, seg_istart, seg_iid, se
     SELECT w.n + 1,
         CASE
             WHEN w.t <= w.lo THEN CAST(substr(w.ret, 1, instr(w.ret, ',') - 1) AS INTEGER)
-            WHEN i.interval_id IS NULL AND p.end_ns IS NULL AND g.parent_goid IS NOT NULL THEN g.parent_goid
-            WHEN i.state = 'waiting' AND i.end_ns = w.t AND i.waker_goid IS NOT NULL AND i.waker_goid <> w.goid
-                THEN i.waker_goid
+            WHEN coalesce(c.start_ns + c.duration_ns >= w.t, 0) = 0 AND c.interval_id IS NULL AND g.parent_goid IS NOT NULL THEN g.parent_goid
+            WHEN k.state = 'waiting' AND c.start_ns + c.duration_ns = w.t AND c.waker_goid IS NOT NULL AND c.waker_goid <> w.goid
+                THEN c.waker_goid
             ELSE w.goid
         END,
         CASE
             WHEN w.t <= w.lo THEN w.t
-            WHEN i.interval_id IS NULL AND p.end_ns IS NULL AND g.parent_goid IS NOT NULL THEN w.t
-            WHEN i.state = 'waiting' AND i.end_ns = w.t AND i.waker_goid IS NOT NULL AND i.waker_goid <> w.goid
+            WHEN coalesce(c.start_ns + c.duration_ns >= w.t, 0) = 0 AND c.interval_id IS NULL AND g.parent_goid IS NOT NULL THEN w.t
+            WHEN k.state = 'waiting' AND c.start_ns + c.duration_ns = w.t AND c.waker_goid IS NOT NULL AND c.waker_goid <> w.goid
                 THEN w.t
-            WHEN i.interval_id IS NULL THEN max(coalesce(p.end_ns, w.lo), w.lo)
-            ELSE max(i.start_ns, w.lo)
+            WHEN coalesce(c.start_ns + c.duration_ns >= w.t, 0) = 0 THEN max(coalesce(c.start_ns + c.duration_ns, w.lo), w.lo)
+            ELSE max(c.start_ns, w.lo)
         END,
         CASE
             WHEN w.t <= w.lo THEN CAST(substr(w.ret, instr(w.ret, ',') + 1, instr(w.ret, ';') - instr(w.ret, ',') - 1)
                                        AS INTEGER)
-            WHEN i.state = 'waiting' AND i.end_ns = w.t AND i.waker_goid IS NOT NULL AND i.waker_goid <> w.goid
-                THEN max(i.start_ns, w.lo)
+            WHEN k.state = 'waiting' AND c.start_ns + c.duration_ns = w.t AND c.waker_goid IS NOT NULL AND c.waker_goid <> w.goid
+                THEN max(c.start_ns, w.lo)
             ELSE w.lo
         END,
         CASE
             WHEN w.t <= w.lo THEN substr(w.ret, instr(w.ret, ';') + 1)
-            WHEN i.state = 'waiting' AND i.end_ns = w.t AND i.waker_goid IS NOT NULL AND i.waker_goid <> w.goid
+            WHEN k.state = 'waiting' AND c.start_ns + c.duration_ns = w.t AND c.waker_goid IS NOT NULL AND c.waker_goid <> w.goid
                 THEN w.goid || ',' || w.lo || ';' || w.ret
             ELSE w.ret
         END,
         -- The segment emitted by this step, if any.
         CASE
             WHEN w.t <= w.lo THEN NULL
-            WHEN i.interval_id IS NULL AND p.end_ns IS NULL AND g.parent_goid IS NOT NULL THEN NULL
-            WHEN i.state = 'waiting' AND i.end_ns = w.t AND i.waker_goid IS NOT NULL AND i.waker_goid <> w.goid
+            WHEN coalesce(c.start_ns + c.duration_ns >= w.t, 0) = 0 AND c.interval_id IS NULL AND g.parent_goid IS NOT NULL THEN NULL
+            WHEN k.state = 'waiting' AND c.start_ns + c.duration_ns = w.t AND c.waker_goid IS NOT NULL AND c.waker_goid <> w.goid
                 THEN NULL
             ELSE w.goid
         END,
-        CASE WHEN i.interval_id IS NULL THEN max(coalesce(p.end_ns, w.lo), w.lo) ELSE max(i.start_ns, w.lo) END,
+        CASE WHEN coalesce(c.start_ns + c.duration_ns >= w.t, 0) = 0 THEN max(coalesce(c.start_ns + c.duration_ns, w.lo), w.lo)
+             ELSE max(c.start_ns, w.lo) END,
         w.t,
-        i.start_ns, i.interval_id,
-        CASE WHEN i.interval_id IS NULL THEN 'unknown' ELSE i.state END
+        CASE WHEN coalesce(c.start_ns + c.duration_ns >= w.t, 0) = 0 THEN NULL ELSE c.start_ns END,
+        CASE WHEN coalesce(c.start_ns + c.duration_ns >= w.t, 0) = 0 THEN NULL ELSE c.interval_id END,
+        CASE WHEN coalesce(c.start_ns + c.duration_ns >= w.t, 0) = 0 THEN 'unknown' ELSE k.state END
     FROM walk w
-    -- The interval that covers t (of equal starts, the one that closed last: the largest interval_id). Both
-    -- halves of its key come from the same probe, so the join is one primary-key lookup of goroutine_intervals.
-    LEFT JOIN goroutine_states i ON i.run_id = :run_id AND i.goid = w.goid
-        AND i.start_ns = (
-            SELECT s.start_ns FROM goroutine_states s
-            WHERE s.run_id = :run_id AND s.goid = w.goid AND s.start_ns < w.t AND s.end_ns >= w.t
-            ORDER BY s.start_ns DESC, s.interval_id DESC LIMIT 1)
-        AND i.interval_id = (
-            SELECT s.interval_id FROM goroutine_states s
-            WHERE s.run_id = :run_id AND s.goid = w.goid AND s.start_ns < w.t AND s.end_ns >= w.t
-            ORDER BY s.start_ns DESC, s.interval_id DESC LIMIT 1)
-    -- No interval covers t: the one before (a gap), if any.
-    LEFT JOIN goroutine_states p ON i.interval_id IS NULL AND p.run_id = :run_id AND p.goid = w.goid
-        AND p.start_ns = (
-            SELECT s.start_ns FROM goroutine_states s
+    -- c: the goroutine's last interval that began before t (of equal starts, the one that closed last: the
+    -- largest interval_id), one primary-key probe of goroutine_intervals (not the goroutine_states view, which
+    -- SQLite 3.40 materializes whole here). It covers t when it ends at or after t: intervals of a goroutine do
+    -- not overlap (but for the open syscall at the trace's end, whose runnable part begins later and ends with
+    -- it), so no earlier one can. Otherwise it is the interval before the gap, or NULL: none before t.
+    LEFT JOIN goroutine_intervals c ON c.run_id = :run_id AND c.goid = w.goid
+        AND c.start_ns = (
+            SELECT s.start_ns FROM goroutine_intervals s
             WHERE s.run_id = :run_id AND s.goid = w.goid AND s.start_ns < w.t
             ORDER BY s.start_ns DESC, s.interval_id DESC LIMIT 1)
-        AND p.interval_id = (
-            SELECT s.interval_id FROM goroutine_states s
+        AND c.interval_id = (
+            SELECT s.interval_id FROM goroutine_intervals s
             WHERE s.run_id = :run_id AND s.goid = w.goid AND s.start_ns < w.t
             ORDER BY s.start_ns DESC, s.interval_id DESC LIMIT 1)
+    LEFT JOIN goroutine_interval_kinds k ON k.run_id = :run_id AND k.kind_id = c.kind_id
     LEFT JOIN goroutines g ON g.run_id = :run_id AND g.goid = w.goid
     WHERE NOT (w.t <= w.lo AND w.ret = '') AND w.n < 1000000
 ),
@@ -115,8 +111,8 @@ SELECT
     sg.goid,
     coalesce(g.start_function, '') AS start_function,
     sg.state,
-    coalesce(s.reason, '') AS reason,
-    coalesce(s.category, '') AS category,
+    coalesce(sk.reason, '') AS reason,
+    coalesce(sk.category, '') AS category,
     sg.start_ns, sg.end_ns, sg.end_ns - sg.start_ns AS duration_ns,
     coalesce(uf.function || ':' || uf.line, '') AS user_frame,
     coalesce((SELECT group_concat(txt, ' < ') FROM (
@@ -124,8 +120,9 @@ SELECT
         JOIN frames f ON f.run_id = r.run_id AND f.frame_id = r.frame_id
         WHERE r.run_id = :run_id AND r.stack_id = s.stack_id ORDER BY r.depth)), '') AS stack
 FROM segments sg
-LEFT JOIN goroutine_states s
+LEFT JOIN goroutine_intervals s
         ON s.run_id = :run_id AND s.goid = sg.goid AND s.start_ns = sg.seg_istart AND s.interval_id = sg.seg_iid
+LEFT JOIN goroutine_interval_kinds sk ON sk.run_id = :run_id AND sk.kind_id = s.kind_id
 LEFT JOIN goroutines g ON g.run_id = :run_id AND g.goid = sg.goid
 LEFT JOIN stacks st ON st.run_id = :run_id AND st.stack_id = s.stack_id
 LEFT JOIN frames uf ON uf.run_id = :run_id AND uf.frame_id = st.user_frame_id

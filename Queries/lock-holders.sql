@@ -19,28 +19,14 @@
 -- doc: frames innermost first, 'function:line' separated by ' < '; '' when the holder is unknown.
 -- doc: Order: known holders first, most wait_ns first (the top row is the critical section to shorten), then
 -- doc: the unknown ones; ties by lock_site, holder_site.
+-- doc: The waits come summed by lock stack and waker stack from lock_holder_waits (computed at ingest).
 -- doc: Checked row by row against scripts/gotools/lockholders, which walks Go's internal/trace events itself.
 WITH
-user_goroutines AS (
-    SELECT goid FROM goroutines
-    WHERE run_id = :run_id AND is_system = 0 AND start_function NOT LIKE 'runtime/trace.%'
-),
--- Lock waits are goroutine_states.category 'mutex'/'rwmutex' (the one definition, stored at ingest: reason 'sync'
--- and a lock frame in the block stack). Read from goroutine_intervals by kind, one user goroutine's range at a
--- time: no per-row kind lookup or stack test.
-lock_kinds AS (
-    SELECT kind_id FROM goroutine_interval_kinds
-    WHERE run_id = :run_id AND state = 'waiting' AND category IN ('mutex', 'rwmutex')
-),
-waits AS (
-    SELECT i.stack_id, i.waker_stack_id, i.duration_ns
-    FROM user_goroutines g
-    CROSS JOIN goroutine_intervals i ON i.run_id = :run_id AND i.goid = g.goid
-    WHERE i.kind_id IN (SELECT kind_id FROM lock_kinds)
-),
+-- The lock waits summed at ingest by (lock stack, waker stack) (lock_holder_waits, migration 0011): a few
+-- hundred rows where the goroutine_states rows are hundreds of thousands.
 by_stack AS (
-    SELECT stack_id, waker_stack_id, count(*) AS waits, sum(duration_ns) AS ns
-    FROM waits GROUP BY stack_id, waker_stack_id
+    SELECT stack_id, waker_stack_id, waits, wait_ns AS ns
+    FROM lock_holder_waits WHERE run_id = :run_id
 ),
 stack_text AS (
     SELECT stack_id, text FROM (

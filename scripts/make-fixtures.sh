@@ -29,7 +29,7 @@ declare -A gobin=(
 )
 all_versions="1.19 1.21.13 1.22.10 1.23.9 1.25.5 1.26.6 1.27.3"
 # "busy", "pool" and "service" (the benchmark loads, scripts/bench/lib.sh) are deliberately not fixtures.
-all_scenarios="mutex rwmutex waitgroup cond chan select sleep tcp file gc many annotation cpuprofile restart gomaxprocs"
+all_scenarios="mutex rwmutex waitgroup cond chan select sleep tcp file gc many annotation chain cpuprofile restart gomaxprocs"
 
 versions=$all_versions
 scenarios=$all_scenarios

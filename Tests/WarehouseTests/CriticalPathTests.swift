@@ -97,7 +97,7 @@ import Testing
     /// optionally chainFeeder running (before its lock wait, when it started after the channel wait began),
     /// chainHolder's sleep, chainHolder running (to its Unlock), chainFeeder running (to its send),
     /// chainWaiter running (to the task's end).
-    @Test(arguments: ["go1.21", "go1.22", "go1.27"])
+    @Test(arguments: LockHolderTests.versions)
     func chainScenarioPath(version: String) throws {
         let trace = packageRoot.appendingPathComponent("Tests/Fixtures/traces/\(version)/chain.trace").path
         let tasks = try Self.tasks(trace)
@@ -248,6 +248,65 @@ struct CriticalPathOracleTests {
                 if ours[task.ID] != theirs { m.append("task \(task.ID): \(ours[task.ID] ?? []) vs Go \(theirs)") }
             }
             return m
+        }
+        #expect(mismatches.isEmpty, "\(trace): \(mismatches)")
+    }
+}
+
+extension CriticalPathOracleTests {
+    /// critical-path-summary against Go's own walk: per task type, the cause rows summed by state and reason
+    /// equal scripts/gotools/criticalpath's segments of that type's tasks summed the same way (syscall_blocked
+    /// counted as syscall, as the oracle keeps one syscall interval). Checked as the ingest stores the paths
+    /// (critical_path_causes), and on a copy where every task is left to the report's own walk
+    /// (critical_path_tasks.walked = 0) and one with no rows at all (a run ingested before migration 0011).
+    @Test(arguments: LockHolderTests.traces.filter { $0.hasSuffix("/annotation.trace") || $0.hasSuffix("/chain.trace") })
+    func summaryAgreesWithGo(trace: String) throws {
+        let (path, runs) = try LockHolderTests.warehouse.get()
+        let run = try #require(runs[trace])
+        let directory = try TemporaryDirectory()
+        let leftToReport = directory.path("left.db"), unwalked = directory.path("none.db")
+        for (copy, sql) in [
+            (leftToReport, "UPDATE critical_path_tasks SET walked = 0, top_ns = NULL; DELETE FROM critical_path_causes"),
+            (unwalked, "DELETE FROM critical_path_tasks; DELETE FROM critical_path_causes"),
+        ] {
+            let source = try Database(path: path)
+            try source.execute("VACUUM INTO ?", [.text(copy)])
+            let db = try WarehouseStore.openForWriting(copy)
+            try db.execute(sql)
+        }
+        let db = try WarehouseStore.openForReading(path)
+        #expect(try db.scalarInt64("SELECT count(*) FROM critical_path_tasks WHERE run_id = ? AND walked = 1", [.integer(run)]) ?? 0 > 0,
+                "\(trace): no task walked at ingest")
+        var names: [Int64: String] = [:]
+        for row in try db.rows("SELECT task_id, name FROM tasks WHERE run_id = ?", [.integer(run)]) {
+            if let id = LockHolderTests.integer(row[0]), let name = LockHolderTests.text(row[1]) { names[id] = name }
+        }
+        let types = Set(names.values).sorted()
+        func key(_ state: String, _ reason: String) -> String { (state == "syscall_blocked" ? "syscall" : state) + "|" + reason }
+        var ours: [String: [String: [String: Int64]]] = [:]  // db -> type -> state|reason -> ns
+        for file in [path, leftToReport, unwalked] {
+            for name in types {
+                var sums: [String: Int64] = [:]
+                for row in try LockHolderTests.report("critical-path-summary", trace, ["name": name, "top": "0"], in: file)
+                where LockHolderTests.text(row["kind"]) == "cause" {
+                    sums[key(LockHolderTests.text(row["state"]) ?? "", LockHolderTests.text(row["reason"]) ?? ""), default: 0] +=
+                        LockHolderTests.integer(row["ns"]) ?? 0
+                }
+                ours[file, default: [:]][name] = sums
+            }
+        }
+        let mismatches = try GoSummary.mismatches(trace, oracle: { try GoSummary.decode(GoOutput.self, running: Self.oracle, on: $0) }) { go in
+            var theirs: [String: [String: Int64]] = [:]
+            for name in types { theirs[name] = [:] }
+            for task in go.Tasks {
+                guard let name = names[task.ID] else { return ["Go's task \(task.ID) is not in tasks"] }
+                for s in task.Segments where s.End > s.Start {
+                    theirs[name, default: [:]][key(s.State, s.Reason), default: 0] += s.End - s.Start
+                }
+            }
+            return [path, leftToReport, unwalked].compactMap { file in
+                ours[file] == theirs ? nil : "\((file as NSString).lastPathComponent): \(ours[file] ?? [:]) vs Go \(theirs)"
+            }
         }
         #expect(mismatches.isEmpty, "\(trace): \(mismatches)")
     }

@@ -57,10 +57,11 @@ struct LockHolderTests {
         }
     }()
 
-    static func report(_ name: String, _ trace: String, _ parameters: [String: String] = [:]) throws
-        -> [[String: DatabaseValue]]
-    {
-        let (path, runs) = try warehouse.get()
+    static func report(
+        _ name: String, _ trace: String, _ parameters: [String: String] = [:], in other: String? = nil
+    ) throws -> [[String: DatabaseValue]] {
+        let (fixtures, runs) = try warehouse.get()
+        let path = other ?? fixtures
         let db = try WarehouseStore.openForReading(path)
         let report = try ReportCatalog.find(name, db: db, queriesDirectory: nil)
         let runID = try #require(runs[trace], "\(trace) was not ingested")
@@ -85,8 +86,12 @@ struct LockHolderTests {
     }
 
     @Test func everyFixtureIsThere() {
-        // 7 toolchains x 15 scenarios (Tests/Fixtures/README.md), and chain for 3 of them; more may come.
-        #expect(Self.traces.count >= 108, "only \(Self.traces.count) fixture traces")
+        // 7 toolchains x 16 scenarios (Tests/Fixtures/README.md, chain included), and the payments and std-*
+        // fixtures; more may come.
+        #expect(Self.traces.count >= 123, "only \(Self.traces.count) fixture traces")
+        for version in Self.versions {
+            #expect(Self.traces.contains { $0.hasSuffix("/\(version)/chain.trace") }, "no chain fixture for \(version)")
+        }
     }
 
     /// Every row equal to Go's, in the same order: sites, waits, wait_ns and holder stack exactly, share to 1e-9
@@ -94,7 +99,11 @@ struct LockHolderTests {
     /// reader orders tied events differently from run to run).
     @Test(arguments: traces)
     func agreesWithGo(trace: String) throws {
-        let rows = try Self.report("lock-holders", trace)
+        try Self.expectGo(trace)
+    }
+
+    static func expectGo(_ trace: String, in path: String? = nil) throws {
+        let rows = try Self.report("lock-holders", trace, in: path)
         let ours = try rows.map { row in
             GoRow(
                 LockSite: try #require(Self.text(row["lock_site"])), HolderSite: try #require(Self.text(row["holder_site"])),
@@ -111,12 +120,43 @@ struct LockHolderTests {
             }
             return m
         }
-        #expect(mismatches.isEmpty, "\(trace): \(mismatches)")
+        #expect(mismatches.isEmpty, "\(trace)\(path == nil ? "" : " in \(path!)"): \(mismatches)")
+    }
+
+    /// A warehouse written before migration 0011 gets lock_holder_waits from its goroutine_intervals: the
+    /// report on the upgraded copy still equals Go's, on every fixture.
+    @Test func upgradeFillsTheTableForExistingRuns() throws {
+        let (current, _) = try Self.warehouse.get()
+        let directory = try TemporaryDirectory()
+        let path = directory.path("old.db")
+        do {
+            let old = try Database(path: path)
+            try WarehouseSchema.migrate(old, migrations: WarehouseSchema.migrations.filter { $0.version < 11 })
+            try old.execute("ATTACH DATABASE ? AS src", [.text(current)])
+            let tables = try old.rows(
+                "SELECT name FROM main.sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+            for case .text(let table) in tables.map({ $0[0] }) {
+                let columns = try old.rows(
+                    "SELECT name FROM pragma_table_xinfo(?, 'main') WHERE hidden = 0", [.text(table)]
+                ).map { $0[0].description }.map(quoteIdentifier).joined(separator: ", ")
+                try old.execute(
+                    "INSERT INTO main.\(quoteIdentifier(table)) (\(columns)) SELECT \(columns) FROM src.\(quoteIdentifier(table))")
+            }
+            try old.execute("DETACH DATABASE src")
+            #expect(try old.scalarInt64("SELECT count(*) FROM sqlite_schema WHERE name = 'lock_holder_waits'") == 0)
+        }
+        let upgraded = try WarehouseStore.openForWriting(path)
+        #expect(try upgraded.scalarInt64("PRAGMA user_version") == Int64(WarehouseSchema.latestVersion))
+        #expect(try upgraded.scalarInt64("SELECT count(*) FROM lock_holder_waits") ?? 0 > 0)
+        for trace in Self.traces { try Self.expectGo(trace, in: path) }
     }
 
     /// A lock wait with no waker is a row, not dropped: the chain scenario's chainStuck still waits for a lock
     /// main holds when tracing stops.
-    @Test(arguments: ["go1.21", "go1.22", "go1.27"])
+    /// Every toolchain with fixtures (Tests/Fixtures/traces/go1.NN).
+    static let versions = ["go1.19", "go1.21", "go1.22", "go1.23", "go1.25", "go1.26", "go1.27"]
+
+    @Test(arguments: versions)
     func holderUnknownIsKept(version: String) throws {
         let trace = packageRoot.appendingPathComponent("Tests/Fixtures/traces/\(version)/chain.trace").path
         let rows = try Self.report("lock-holders", trace)

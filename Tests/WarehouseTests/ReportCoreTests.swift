@@ -50,7 +50,7 @@ enum ReportCoreSupport {
         }
     }
 
-    static let scenarios = ["mutex", "rwmutex", "waitgroup", "many", "tcp", "file", "gc", "chan", "select", "sleep"]
+    static let scenarios = ["mutex", "rwmutex", "waitgroup", "many", "tcp", "file", "gc", "chan", "select", "sleep", "chain"]
 
     static let shared: GoSummary.Outcome<Shared> = {
         do {

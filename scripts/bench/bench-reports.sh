@@ -167,6 +167,18 @@ time_it() {
   echo "$(column 1 "$work/$name.times" | median) $(column 2 "$work/$name.times" | median) $(($(column 3 "$work/$name.times" | max) / 1024))"
 }
 
+# report_params REPORT RUN: parameters a report needs to do its work. critical-path walks one task: the run's
+# task at the 99th percentile of duration (a run without tasks gives none, and the report then walks nothing).
+report_params() {
+  local t
+  case $1 in
+    critical-path)
+      t=$(sql "SELECT task_id FROM tasks WHERE run_id = $2 AND duration_ns IS NOT NULL ORDER BY duration_ns
+               LIMIT 1 OFFSET (SELECT count(duration_ns) * 99 / 100 FROM tasks WHERE run_id = $2)")
+      [ -z "$t" ] || echo "--param task_id=$t" ;;
+  esac
+}
+
 # measure_all TAG: times every command on the first two runs of each shape; writes "shape<TAB>what<TAB>wall cpu
 # rss" lines to $work/results.TAG and "shape<TAB>description" lines to $work/shapes.TAG.
 measure_all() {
@@ -185,7 +197,8 @@ measure_all() {
     log "timing $shape, $count runs in the warehouse"
     printf '%s\t%s\n' "$shape" "run $a ($((bytes / 1024 / 1024)) MB, $events events, $goroutines goroutines), compare with run $b; load before $(loadavg)" >>"$work/shapes.$tag"
     for r in $reports; do
-      printf '%s\t%s\t%s\n' "$shape" "report $r" "$(time_it "report-$r" "$traceware" report "$r" --db "$db" --run "$a" --format csv)" >>"$work/results.$tag"
+      # shellcheck disable=SC2046  # report_params prints zero or two words
+      printf '%s\t%s\t%s\n' "$shape" "report $r" "$(time_it "report-$r" "$traceware" report "$r" --db "$db" --run "$a" --format csv $(report_params "$r" "$a"))" >>"$work/results.$tag"
     done
     printf '%s\t%s\t%s\n' "$shape" "compare" "$(time_it compare "$traceware" compare "$a" "$b" --db "$db" --format csv)" >>"$work/results.$tag"
     for r in $compare_reports; do

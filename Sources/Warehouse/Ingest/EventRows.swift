@@ -278,10 +278,12 @@ public final class EventRows {
                     row.startNs = t
                     row.startGoid = Self.id(ev.goroutine.rawValue)
                     row.startStackID = try stackID(ev.stack)
+                    goroutines.paths.taskBegin(task.id.rawValue, at: t)
                 } else {
                     row.endNs = t
                     row.endGoid = Self.id(ev.goroutine.rawValue)
                     row.endStackID = try stackID(ev.stack)
+                    try goroutines.paths.taskEnd(task.id.rawValue, name: row.name, at: t, goid: row.endGoid)
                     writtenTasks.insert(id)
                     try writer.write(row)
                     break

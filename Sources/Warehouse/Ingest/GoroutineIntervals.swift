@@ -15,6 +15,11 @@ final class GoroutineIntervals {
     private let writer: RunWriter
     /// Sums every interval written, for the reports' tables (migration 0005).
     private let summaries: GoroutineSummaries
+    /// Sums the lock waits by lock and waker stack (lock-holders, migration 0011).
+    private let lockHolders: LockHolders
+    /// Walks each task's critical path when it ends (critical-path-summary, migration 0011); EventRows hands
+    /// it the task events.
+    let paths: CriticalPaths
     /// Trace clock at the run's origin (the first event).
     private(set) var origin: Int64?
     private var syncTs: Int64 = 0
@@ -42,8 +47,13 @@ final class GoroutineIntervals {
         var tally = GoroutineTally()
         /// Go's lastRangeTime: ranges in progress on it, by name.
         var openRanges: [(name: String, start: Int64)] = []
+        /// What CriticalPaths keeps of it.
+        let path: CriticalPaths.Goroutine
 
-        init(goid: Int64, created: Int64) { row = RunWriter.GoroutineRow(goid: goid, createdNs: created) }
+        init(goid: Int64, created: Int64, path: CriticalPaths.Goroutine) {
+            row = RunWriter.GoroutineRow(goid: goid, createdNs: created)
+            self.path = path
+        }
 
         /// Go's `*(g.goroutineSummary) = goroutineSummary{}` after finalize.
         func clear() {
@@ -71,6 +81,8 @@ final class GoroutineIntervals {
     init(writer: RunWriter) {
         self.writer = writer
         self.summaries = GoroutineSummaries(writer: writer)
+        self.lockHolders = LockHolders(writer: writer)
+        self.paths = CriticalPaths(writer: writer)
     }
 
     /// Nanoseconds since the origin.
@@ -185,8 +197,13 @@ final class GoroutineIntervals {
             // Named for the first time: created at the last sync, and the time since then counts as `new`.
             // (Go quirk: an existing summary for this id would be replaced; its rows here are kept, and so are
             // their sums.)
-            g = G(goid: id, created: syncTs)
-            if let replaced = gs[id] { g.tally.absorb(replaced.tally) }
+            g = G(goid: id, created: syncTs, path: paths.goroutine(id))
+            if let replaced = gs[id] {
+                g.tally.absorb(replaced.tally)
+                // Its row will be this one's (the replaced one was never written): named afresh, no creator.
+                g.path.name = -1
+                g.path.parent = nil
+            }
             gs[id] = g
             if new == GoState.syscall.rawValue && procID == nil {
                 // No P since the sync: syscall block time up to now; from now on plain syscall time
@@ -200,9 +217,10 @@ final class GoroutineIntervals {
                     start: syncTs, end: t, stackID: try stackID(st.stack), procID: procID, threadID: threadID)
             }
         case .notExist:
-            g = G(goid: id, created: t)
+            g = G(goid: id, created: t, path: paths.goroutine(id))
             let creator = ev.goroutine.rawValue
             if creator >= 0 { g.row.parentGoid = creator }
+            g.path.parent = g.row.parentGoid
             // The event's own stack is the go statement; st.stack is where the new goroutine will start.
             g.row.createStackID = try stackID(ev.stack)
             gs[id] = g
@@ -211,7 +229,7 @@ final class GoroutineIntervals {
             if let known = gs[id] {
                 g = known
             } else {
-                g = G(goid: id, created: syncTs)
+                g = G(goid: id, created: syncTs, path: paths.goroutine(id))
                 gs[id] = g
             }
             try closeOut(g, old: old, ev: ev, t: t)
@@ -228,7 +246,10 @@ final class GoroutineIntervals {
             if let root {
                 g.row.startFunction = root.function
                 g.row.startPC = Int64(bitPattern: root.pc)
-                if !root.function.isEmpty { summaries.named(&g.tally, root.function) }
+                if !root.function.isEmpty {
+                    summaries.named(&g.tally, root.function)
+                    paths.named(g.path, root.function)
+                }
             }
         }
 
@@ -237,6 +258,7 @@ final class GoroutineIntervals {
         switch GoState(rawValue: new) {
         case .running:
             g.running = Open(start: start, procID: procID, threadID: threadID)
+            paths.opened(g.path, .running, start: start)
             if g.row.startedNs == nil { g.row.startedNs = t }
         case .runnable:
             // Woken from outside any goroutine: the event's own stack is the only one (see the waker above).
@@ -246,11 +268,13 @@ final class GoroutineIntervals {
                 start: start, reason: st.reason,
                 category: BlockCategory.classify(state: .runnable, reason: st.reason, frames: []),
                 stackID: try stackID(fromOutside ? ev.stack : st.stack), procID: procID, threadID: threadID)
+            paths.opened(g.path, .runnable, start: start)
         case .waiting:
             if st.reason != "forever" {
                 g.waiting = Open(
                     start: start, reason: st.reason, category: try category(.waiting, st.reason, st.stack),
                     stackID: try stackID(st.stack), procID: procID, threadID: threadID)
+                paths.opened(g.path, .waiting, start: start)
             } else {
                 // "Forever" is like goroutine death.
                 try finalize(g, at: t)
@@ -265,6 +289,7 @@ final class GoroutineIntervals {
             g.syscall = Open(
                 start: syscallStart, category: BlockCategory.syscall.rawValue, stackID: try stackID(st.stack),
                 procID: procID, threadID: threadID)
+            paths.opened(g.path, .syscall, start: syscallStart)
         default:
             break
         }
@@ -335,6 +360,12 @@ final class GoroutineIntervals {
         summaries.record(
             &g.tally, name: g.row.startFunction, state, reason: reason, category: category, ns: end &- start,
             stackID: stackID)
+        paths.closed(
+            g.path, state, reason: reason, category: category, start: start, end: end, stackID: stackID,
+            waker: wakerGoid)
+        if state == .waiting && (category == "mutex" || category == "rwmutex") {
+            lockHolders.record(goid: g.row.goid, stackID: stackID, wakerStackID: wakerStackID, ns: end &- start)
+        }
     }
 
     private func category(_ state: GoroutineStateName, _ reason: String, _ stack: Stack) throws -> String {
@@ -358,6 +389,8 @@ final class GoroutineIntervals {
         g.clear()
         let written = try writer.insertGoroutine(g.row)
         try summaries.finish(g.row, &g.tally, endNs: t, written: written)
+        lockHolders.finish(goid: g.row.goid, startFunction: g.row.startFunction)
+        paths.ended(g.path)
         gs[g.row.goid] = nil
     }
 
@@ -387,9 +420,12 @@ final class GoroutineIntervals {
             g.clear()
             let written = try writer.insertGoroutine(g.row)
             try summaries.finish(g.row, &g.tally, endNs: end, written: written)
+            lockHolders.finish(goid: g.row.goid, startFunction: g.row.startFunction)
         }
         gs.removeAll()
         try summaries.finishRun()
+        try lockHolders.finishRun()
+        try paths.finish()
     }
 
     /// The reason of the runnable row that Go's quirk adds for a syscall still blocked at the end.

@@ -17,6 +17,8 @@ enum IngestTable: Int, CaseIterable {
     case rangeKinds, regionNames
     // Migration 0013: lock waits by length (GoroutineSummaries.swift).
     case lockWaitHistogram
+    // Migration 0011: lock holders (LockHolders.swift) and critical paths (CriticalPaths.swift).
+    case lockHolderWaits, criticalPathCauses, criticalPathTasks
 
     var name: String {
         switch self {
@@ -52,6 +54,9 @@ enum IngestTable: Int, CaseIterable {
         case .rangeKinds: "range_kinds"
         case .regionNames: "region_names"
         case .lockWaitHistogram: "lock_wait_histogram"
+        case .lockHolderWaits: "lock_holder_waits"
+        case .criticalPathCauses: "critical_path_causes"
+        case .criticalPathTasks: "critical_path_tasks"
         }
     }
 
@@ -90,6 +95,9 @@ enum IngestTable: Int, CaseIterable {
         case .rangeKinds: RangeKindRow.self
         case .regionNames: RegionNameRow.self
         case .lockWaitHistogram: LockWaitHistogramRow.self
+        case .lockHolderWaits: LockHolderWaitRow.self
+        case .criticalPathCauses: CriticalPathCauseRow.self
+        case .criticalPathTasks: CriticalPathTaskRow.self
         }
     }
 

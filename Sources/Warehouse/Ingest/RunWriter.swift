@@ -181,7 +181,8 @@ public final class RunWriter {
     /// cost the writer thread 2.4 s of CPU (1.7 s once batches came sorted by goid) and the ingest ~1.4 s less
     /// wall time than sorting it after the load (2.9 s alone). goroutine_intervals is now clustered on that key
     /// (migration 0007), so the same holds for the table itself: it cannot be sorted after the load.
-    static let indexesBuiltAfterLoad = ["stack_frame_refs_by_frame"]
+    /// critical_path_tasks_by_duration: one entry per task (590K in a 50 MB service trace) keyed by duration.
+    static let indexesBuiltAfterLoad = ["stack_frame_refs_by_frame", "critical_path_tasks_by_duration"]
 
     deinit {
         // Dropped without finish (an error path): nothing of the run stays.
@@ -373,7 +374,9 @@ public final class RunWriter {
         let userIndex = frames.firstIndex { userFrames.isUser($0) }
         if !userFrames.isSettled {
             provisionalStacks.append((id, frames, ids, userIndex.map { ids[$0] }))
+            lastProvisionalStackID = id
         }
+        userFrameLabelOfStack.append(userIndex.map { userFrameLabel(frames[$0]) } ?? -1)
         try write(
             StackRow(
                 stackID: id, depth: Int64(ids.count), leafFrameID: ids.first, userFrameID: userIndex.map { ids[$0] },
@@ -393,6 +396,23 @@ public final class RunWriter {
             FrameRow(
                 frameID: id, pc: Int64(bitPattern: frame.pc), function: frame.function, file: frame.file,
                 line: Int64(truncatingIfNeeded: frame.line)))
+        return id
+    }
+
+    /// Per stack id (at index id - 1): its user frame as critical-path labels it ('function:line', the
+    /// frames row's text), interned in `userFrameLabels`; -1 for none. CriticalPaths sums path time by it.
+    private(set) var userFrameLabelOfStack: [Int32] = []
+    private(set) var userFrameLabels: [String] = []
+    private var userFrameLabelIDs: [String: Int32] = [:]
+    /// The last stack decided by the provisional rule: its user frame may still change at `finish`.
+    private(set) var lastProvisionalStackID: Int64 = 0
+
+    private func userFrameLabel(_ frame: StackFrame) -> Int32 {
+        let text = frame.function + ":" + String(Int64(truncatingIfNeeded: frame.line))
+        if let id = userFrameLabelIDs[text] { return id }
+        let id = Int32(userFrameLabels.count)
+        userFrameLabels.append(text)
+        userFrameLabelIDs[text] = id
         return id
     }
 
