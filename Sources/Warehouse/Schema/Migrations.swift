@@ -98,7 +98,7 @@ public enum WarehouseSchema {
         // first (WarehouseStore.openForReading), this connection's close is not the last one and SQLite does not
         // checkpoint: every later read-only open would then replay the whole WAL (0.25 s each). Best effort: a
         // busy checkpoint leaves the WAL to the next writer.
-        if status.upgraded && db.path != ":memory:" { try? db.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
+        if status.upgraded { try? db.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
         return status
     }
 
