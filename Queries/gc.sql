@@ -6,9 +6,10 @@
 -- doc:   assist  name 'GC mark assist': the mark-assist ranges of all goroutines (ranges), count and durations;
 -- doc:   workers name = a mode of the GC's mark workers ('GC (dedicated)', 'GC (fractional)', 'GC (idle)'): the
 -- doc:           running intervals (goroutine_states) of goroutines with labels, each under the goroutine's latest
--- doc:           label at or before its end (labels; go tool trace names a goroutine by its latest label);
+-- doc:           label when it ends (labels; go tool trace names a goroutine by its latest label), read from the
+-- doc:           histogram the ingest counts (gc_worker_histogram);
 -- doc:   heap    name = the metric ('/memory/classes/heap/objects:bytes', '/gc/heap/goal:bytes'): count = samples,
--- doc:           min_value, max_value and last_value (the latest sample) in bytes.
+-- doc:           min_value, max_value and last_value (the latest sample) in bytes, from metric_rollups.
 -- doc: Time rows fill count, total_ns, p50_ns, p99_ns, max_ns; heap rows fill count and the *_value columns.
 -- doc: A range already running when tracing started begins at the trace's sync; one still running at the end ends
 -- doc: at the last event. Percentiles are nearest-rank (traceware's percentile() SQL function): the smallest duration
@@ -30,54 +31,35 @@ times AS (
            NULL AS min_value, NULL AS max_value, NULL AS last_value
     FROM spans GROUP BY section, name
 ),
--- The mark workers: each labelled goroutine's running intervals that end at or after its first label (earlier
--- ones have no label and are not counted), each under the goroutine's latest label at or before its end.
-labelled AS MATERIALIZED (
-    SELECT goid, min(ts_ns) AS first_ns, min(label) = max(label) AS one_label, min(label) AS label
-    FROM labels WHERE run_id = :run_id GROUP BY goid
+-- The mark workers, from the exact histogram the ingest counted (gc_worker_histogram, migration 0016: each running
+-- interval of a labelled goroutine under its latest label at the interval's end): count, total and max per label,
+-- and the nearest-rank percentiles as the smallest length whose cumulative count reaches p% of the label's
+-- intervals (cum >= ceil(p * n / 100) is cum * 100 >= p * n for integers). A few thousand rows per run
+-- (5.6M intervals of a 231 MB busy run: 5 s per report when they were read one by one).
+worker_lengths AS (
+    -- In the histogram's key order: the running sum needs no sort.
+    SELECT h.label, h.duration_ns AS d, h.intervals AS k, t.n,
+           sum(h.intervals) OVER (PARTITION BY h.label ORDER BY h.duration_ns ROWS UNBOUNDED PRECEDING) AS cum
+    FROM gc_worker_histogram h
+    JOIN (SELECT label, sum(intervals) AS n FROM gc_worker_histogram WHERE run_id = :run_id GROUP BY label) t
+      ON t.label = h.label
+    WHERE h.run_id = :run_id
 ),
-workers AS MATERIALIZED (
-    -- A labelled goroutine can run millions of times (a 45 MB busy run's runtime.bgsweep goroutine, labelled
-    -- 'GC (fractional)' once, has 711K running intervals after it; 5.6M in a 230 MB run), so:
-    -- - one label (a few) at a time, its figures in one pass as a JSON array, instead of a GROUP BY that sorted
-    --   every interval (3 s of CPU on the 230 MB run);
-    -- - a goroutine given one label only takes it without a lookup per interval (2 s of CPU on the 45 MB run);
-    -- - read from goroutine_intervals, one goroutine's key range at a time (the view would join every interval
-    --   to its kinds row).
-    -- MATERIALIZED: each label's pass runs once (SQLite would otherwise copy the subquery into every
-    -- json_extract below).
-    SELECT n.label AS name, (
-            SELECT json_array(count(*), sum(i.duration_ns), percentile(i.duration_ns, 50),
-                              percentile(i.duration_ns, 99), max(i.duration_ns))
-            FROM labelled g CROSS JOIN goroutine_intervals i ON i.run_id = :run_id AND i.goid = g.goid
-            WHERE (g.label = n.label OR NOT g.one_label)
-              AND i.start_ns + i.duration_ns >= g.first_ns
-              AND i.kind_id IN (SELECT kind_id FROM goroutine_interval_kinds WHERE run_id = :run_id AND state = 'running')
-              AND (g.one_label OR (SELECT l.label FROM labels l
-                                   WHERE l.run_id = i.run_id AND l.goid = i.goid AND l.ts_ns <= i.start_ns + i.duration_ns
-                                   ORDER BY l.ts_ns DESC LIMIT 1) = n.label)
-        ) AS j
-    FROM (SELECT DISTINCT label FROM labels WHERE run_id = :run_id) n
+workers AS (
+    SELECT 5 AS ord, 'workers' AS section, label AS name, max(n) AS count, sum(d * k) AS total_ns,
+           min(CASE WHEN cum * 100 >= 50 * n THEN d END) AS p50_ns, min(CASE WHEN cum * 100 >= 99 * n THEN d END) AS p99_ns,
+           max(d) AS max_ns, NULL AS min_value, NULL AS max_value, NULL AS last_value
+    FROM worker_lengths GROUP BY label
 ),
+-- Each metric's count, min, max and latest sample, rolled up at ingest (metric_rollups, migration 0016).
 heap AS (
-    -- From metric_samples rather than the metrics view: grouped by name_id, the samples arrive in the order of
-    -- metric_samples' key (run_id, name_id, ts_ns, sample_id) and need no sort (grouping the view's rows by name
-    -- sorted all 1.1M heap samples of a 45 MB busy trace: 0.39 s of CPU, now 0.19 s), and the latest sample (the
-    -- largest ts_ns, then the largest sample_id, i.e. the last in trace order) is the key range's last entry.
-    SELECT 6 AS ord, 'heap' AS section, n.name, count(*) AS count, NULL AS total_ns, NULL AS p50_ns, NULL AS p99_ns,
-           NULL AS max_ns, min(s.value) AS min_value, max(s.value) AS max_value,
-           (SELECT l.value FROM metric_samples l WHERE l.run_id = n.run_id AND l.name_id = n.name_id
-            ORDER BY l.ts_ns DESC, l.sample_id DESC LIMIT 1) AS last_value
-    FROM metric_names n CROSS JOIN metric_samples s ON s.run_id = n.run_id AND s.name_id = n.name_id
+    SELECT 6 AS ord, 'heap' AS section, n.name, m.samples AS count, NULL AS total_ns, NULL AS p50_ns, NULL AS p99_ns,
+           NULL AS max_ns, m.min_value, m.max_value, m.last_value
+    FROM metric_names n JOIN metric_rollups m ON m.run_id = n.run_id AND m.name_id = n.name_id
     WHERE n.run_id = :run_id AND n.name IN ('/memory/classes/heap/objects:bytes', '/gc/heap/goal:bytes')
-    GROUP BY n.name_id
 )
 SELECT coalesce(nullif(r.label, ''), r.run_id) AS run, x.section, x.name, x.count, x.total_ns, x.p50_ns, x.p99_ns,
        x.max_ns, x.min_value, x.max_value, x.last_value
-FROM (SELECT * FROM times UNION ALL
-      SELECT 5, 'workers', name, json_extract(j, '$[0]'), json_extract(j, '$[1]'), json_extract(j, '$[2]'),
-             json_extract(j, '$[3]'), json_extract(j, '$[4]'), NULL, NULL, NULL
-      FROM workers WHERE json_extract(j, '$[0]') > 0 UNION ALL
-      SELECT * FROM heap) x
+FROM (SELECT * FROM times UNION ALL SELECT * FROM workers UNION ALL SELECT * FROM heap) x
 JOIN runs r ON r.run_id = :run_id
 ORDER BY x.ord, x.name = '(all)', x.total_ns DESC, x.name;

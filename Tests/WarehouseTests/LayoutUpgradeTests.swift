@@ -98,6 +98,46 @@ import Testing
         #expect(compared > 0)
     }
 
+    /// Migration 0016 fills gc_worker_histogram and metric_rollups of runs ingested before it from their stored
+    /// rows (labels, goroutine_states, metric_samples): a warehouse that lacks them (here: fresh ingests of every
+    /// gc fixture, v1 formats included, with the two tables dropped and the version set back to the one before
+    /// 0016) reads after the upgrade as it did: the same rollup rows, and the same gc report (whose figures
+    /// equal Go's: ReportMoreTests.gcMatchesGo, LabelTests.gcWorkersMatchGo).
+    @Test func migration0016FillsTheGCRollupsOfOlderRuns() throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.path("w.db")
+        let traces = ReportFacts.fixtures("gc") + [ReportFacts.fixture("1.27", "mutex")]
+        let rollups = [
+            "SELECT * FROM gc_worker_histogram ORDER BY run_id, label, duration_ns",
+            "SELECT * FROM metric_rollups ORDER BY run_id, name_id",
+        ]
+        let versionBefore = try #require(WarehouseSchema.migrations.last { $0.version < 16 }).version
+        var runs: [Int64] = []
+        var before: [[[DatabaseValue]]] = []
+        var reportsBefore: [[[DatabaseValue]]] = []
+        let gc = try ReportCatalog.find("gc", db: nil, queriesDirectory: nil)
+        do {
+            let db = try WarehouseStore.openForWriting(path)
+            for trace in traces {
+                runs.append(try TraceIngest.ingest(path: trace, into: db, source: TraceReaderAdapter.source).runID)
+            }
+            before = try rollups.map { try db.rows($0) }
+            reportsBefore = try runs.map { try ReportRunner.run(gc, runID: $0, parameters: [:], on: db).rows }
+            try db.execute("DROP TABLE gc_worker_histogram; DROP TABLE metric_rollups; PRAGMA user_version = \(versionBefore)")
+        }
+        let db = try WarehouseStore.openForWriting(path)
+        #expect(try db.scalarInt64("PRAGMA user_version") == Int64(WarehouseSchema.latestVersion))
+        let after = try rollups.map { try db.rows($0) }
+        #expect(!before[0].isEmpty && !before[1].isEmpty)
+        #expect(after[0] == before[0], "gc_worker_histogram differs after the upgrade")
+        #expect(after[1] == before[1], "metric_rollups differs after the upgrade")
+        for (run, rows) in zip(runs, reportsBefore) {
+            #expect(try ReportRunner.run(gc, runID: run, parameters: [:], on: db).rows == rows, "gc on run \(run)")
+        }
+        // Every gc fixture has mark workers and heap samples: the comparison is not of empty tables.
+        #expect(Set(before[0].map { $0[0] }).count >= ReportFacts.fixtures("gc").count)
+    }
+
     /// Reading an older warehouse (query, runs, reports) upgrades it first: the embedded reports need the
     /// latest schema.
     @Test func openingAnOlderWarehouseForReadingUpgradesIt() throws {

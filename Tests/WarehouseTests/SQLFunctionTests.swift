@@ -71,6 +71,53 @@ import Testing
         #expect(try db.rows("SELECT percentile(x, 99) IS percentile(x, 99.0) FROM t GROUP BY g").allSatisfy { $0 == [.integer(1)] })
     }
 
+    /// Big groups of integers take the selection path (no sort): each shape that can trip a quickselect
+    /// (sorted, reversed, all equal, few distinct values, organ pipe, random) against the definition, read here
+    /// from the sorted values by a sweep (the smallest v whose count of values <= v reaches p% of n).
+    @Test func bigIntegerGroupsMatchTheDefinition() throws {
+        let db = try Database(path: ":memory:")
+        try db.execute("CREATE TABLE t(g INTEGER, x INTEGER)")
+        var random = Generator(state: 3)
+        let n = 20_000
+        let shapes: [(Int) -> Int64] = [
+            { Int64($0) },  // ascending
+            { Int64(n - $0) },  // descending
+            { _ in 42 },  // all equal
+            { _ in Int64(random.next(7)) },  // few distinct values
+            { Int64($0 < n / 2 ? $0 : n - $0) },  // organ pipe
+            { _ in Int64(random.next(1_000_000_000)) - 500_000_000 },  // random, negatives too
+        ]
+        var byGroup: [[Int64]] = []
+        let insert = try db.prepare("INSERT INTO t VALUES (?, ?)")
+        try db.execute("BEGIN")
+        for (g, shape) in shapes.enumerated() {
+            let values = (0..<(n + g)).map(shape)
+            byGroup.append(values)
+            for v in values { try insert.execute([.integer(Int64(g)), .integer(v)]) }
+        }
+        try db.execute("COMMIT")
+        for p in [0, 1, 33.3, 50, 90, 99, 99.9, 100] as [Double] {
+            let rows = try db.rows("SELECT g, percentile(x, ?), median(x) FROM t GROUP BY g ORDER BY g", [.real(p)])
+            #expect(rows.count == shapes.count)
+            for row in rows {
+                guard case .integer(let g) = row[0] else { continue }
+                let sorted = byGroup[Int(g)].sorted()
+                func definition(_ p: Double) -> Int64? {
+                    var i = 0
+                    while i < sorted.count {
+                        var j = i
+                        while j + 1 < sorted.count && sorted[j + 1] == sorted[i] { j += 1 }
+                        if Double(j + 1) * 100 >= p * Double(sorted.count) { return sorted[i] }
+                        i = j + 1
+                    }
+                    return nil
+                }
+                #expect(row[1] == definition(p).map { .integer($0) }, "group \(g), p = \(p)")
+                #expect(row[2] == definition(50).map { .integer($0) }, "median of group \(g)")
+            }
+        }
+    }
+
     @Test func noRowsAndOnlyNullsGiveNull() throws {
         let db = try Database(path: ":memory:")
         try db.execute("CREATE TABLE t(x)")

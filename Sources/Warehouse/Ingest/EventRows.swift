@@ -218,10 +218,11 @@ public final class EventRows {
         case .metric:
             if let metric = ev.metric, let value = metric.value.uint64 {
                 metricSampleCount += 1
+                let nameID = try metricNameID(metric.name)
                 try writer.write(
                     MetricSampleRow(
-                        tsNs: t, nameID: try metricNameID(metric.name), value: .integer(Int64(clamping: value)),
-                        sampleID: metricSampleCount))
+                        tsNs: t, nameID: nameID, value: .integer(Int64(clamping: value)), sampleID: metricSampleCount))
+                goroutines.gcRollups.metric(nameID: nameID, value: Int64(clamping: value), at: t)
             }
         case .log:
             if let log = ev.log {
@@ -234,6 +235,7 @@ public final class EventRows {
             if let label = ev.label {
                 try writer.write(
                     LabelRow(tsNs: t, goid: label.resource.goroutine?.rawValue ?? -1, label: label.label))
+                if let goid = label.resource.goroutine?.rawValue { goroutines.gcRollups.label(goid: goid, label.label) }
             }
         case .stackSample:
             try writer.write(
@@ -368,6 +370,7 @@ public final class EventRows {
     public func finish() throws -> TraceFacts {
         if let held = heldSync { try startClock(at: held.time.rawValue) }  // a trace of that Sync alone
         try goroutines.finish()
+        try goroutines.gcRollups.finish()  // after the intervals still open at the end
         try blocking.finish()
         for p in procStates.keys.sorted() { try closeProcState(p, at: lastTs) }
         // Ranges in a stable order: by start, then name.

