@@ -32,7 +32,8 @@ rows AS (
         coalesce((SELECT sum(r.total_ns) FROM goroutine_range_totals r WHERE r.run_id = :run_id AND r.goid = s.goid), 0),
         NULL, NULL
     -- :function IS NOT NULL first: without it SQLite would walk every goroutine of the run (goroutine_summaries is
-    -- a view joining goroutine_times to goroutines since migration 0010) to compare its start function with NULL.
+    -- a view over goroutine_records since migration 0015, its start function a lookup in goroutine_kinds) to
+    -- compare its start function with NULL.
     FROM goroutine_summaries s WHERE :function IS NOT NULL AND s.run_id = :run_id AND s.start_function = :function
 ),
 reasons AS (

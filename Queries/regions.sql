@@ -13,8 +13,8 @@
 -- doc: RegionBegin and ended by a RegionEnd), through scripts/gotools/reportfacts.
 WITH types AS (
     -- The duration is NULL unless the region is complete: count, sum, percentile and max skip the others. Read
-    -- from the stored rows behind the regions view (region_names, then region_spans_by_name alone: run_id,
-    -- name_id, duration_ns, start_ns): grouped by type without a sort, durations ascending.
+    -- from the stored rows behind the regions view (region_names, then region_spans_by_type alone: run_id,
+    -- name_id, duration_ns): grouped by type without a sort, durations ascending.
     SELECT n.name_id, n.name, count(*) AS instances, count(s.duration_ns) AS complete, sum(s.duration_ns) AS total_ns,
            percentile(s.duration_ns, 50) AS p50_ns, percentile(s.duration_ns, 90) AS p90_ns,
            percentile(s.duration_ns, 99) AS p99_ns, max(s.duration_ns) AS max_ns
@@ -23,8 +23,9 @@ WITH types AS (
     GROUP BY n.name_id
 ),
 slowest AS (
-    -- Per type, only its `top` longest regions: the end of the type's range in region_spans_by_name, not a sort of
-    -- all, then each by its key. CROSS JOIN keeps the types first.
+    -- Per type, only its `top` longest regions: the end of the type's range in region_spans_by_type, not a sort of
+    -- all (the regions of one duration are sorted by start as they come: SQLite sorts only the right part of the
+    -- ORDER BY), then each by its key. CROSS JOIN keeps the types first.
     SELECT k.goid, k.task_id, y.name, k.start_ns, k.duration_ns,
            row_number() OVER (PARTITION BY y.name ORDER BY k.duration_ns DESC, k.start_ns, k.goid) AS place
     FROM types y CROSS JOIN region_spans k ON k.run_id = :run_id AND (k.goid, k.region_id) IN (

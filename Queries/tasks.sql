@@ -12,26 +12,25 @@
 -- doc: Checked against Go's Summarizer (internal/trace summary.go, UserTaskSummary: Start/End), which cmd/trace's
 -- doc: user tasks page uses, through scripts/gotools/reportfacts.
 WITH types AS (
-    -- The duration (end_ns - start_ns, the generated duration_ns) is NULL unless the task is complete: count, sum,
-    -- percentile and max skip the others. Read from tasks_by_name alone (run_id, name, duration_ns, start_ns,
-    -- end_ns): grouped by type without a sort, durations ascending. Written as end_ns - start_ns because SQLite
-    -- 3.40 does not count an index as covering a virtual column, and would look up every row in the table (2 s of
-    -- I/O for the 590K tasks of a 50 MB service trace).
-    SELECT name, count(*) AS instances, count(end_ns - start_ns) AS complete, sum(end_ns - start_ns) AS total_ns,
-           percentile(end_ns - start_ns, 50) AS p50_ns, percentile(end_ns - start_ns, 90) AS p90_ns,
-           percentile(end_ns - start_ns, 99) AS p99_ns, max(end_ns - start_ns) AS max_ns
-    FROM tasks
-    WHERE run_id = :run_id AND (coalesce(:name, '') = '' OR name = :name)
-    GROUP BY name
+    -- The duration is NULL unless the task is complete: count, sum, percentile and max skip the others. Read from
+    -- the stored rows behind the tasks view (task_names, then task_spans_by_name alone: run_id, name_id,
+    -- duration_ns): grouped by type without a sort, durations ascending.
+    SELECT n.name_id, n.name, count(*) AS instances, count(s.duration_ns) AS complete, sum(s.duration_ns) AS total_ns,
+           percentile(s.duration_ns, 50) AS p50_ns, percentile(s.duration_ns, 90) AS p90_ns,
+           percentile(s.duration_ns, 99) AS p99_ns, max(s.duration_ns) AS max_ns
+    FROM task_names n CROSS JOIN task_spans s ON s.run_id = n.run_id AND s.name_id = n.name_id
+    WHERE n.run_id = :run_id AND (coalesce(:name, '') = '' OR n.name = :name)
+    GROUP BY n.name_id
 ),
 slowest AS (
-    -- Per type, only its `top` longest tasks: the end of the type's range in tasks_by_name, not a sort of all.
-    -- CROSS JOIN keeps the types first (SQLite would otherwise scan every task and test it against the list).
-    SELECT k.task_id, k.name, k.start_goid, k.start_ns, k.duration_ns,
-           row_number() OVER (PARTITION BY k.name ORDER BY k.duration_ns DESC, k.task_id) AS place
-    FROM types y CROSS JOIN tasks k ON k.run_id = :run_id AND k.task_id IN (
-        SELECT s.task_id FROM tasks s
-        WHERE s.run_id = :run_id AND s.name = y.name AND s.duration_ns IS NOT NULL
+    -- Per type, only its `top` longest tasks: the end of the type's range in task_spans_by_name, not a sort of
+    -- all, then each by its key. CROSS JOIN keeps the types first (SQLite would otherwise scan every task and test
+    -- it against the list).
+    SELECT k.task_id, y.name, k.start_goid, k.start_ns, k.duration_ns,
+           row_number() OVER (PARTITION BY y.name ORDER BY k.duration_ns DESC, k.task_id) AS place
+    FROM types y CROSS JOIN task_spans k ON k.run_id = :run_id AND k.task_id IN (
+        SELECT s.task_id FROM task_spans s
+        WHERE s.run_id = :run_id AND s.name_id = y.name_id AND s.duration_ns IS NOT NULL
         ORDER BY s.duration_ns DESC, s.task_id LIMIT max(coalesce(:top, 5), 0))
 )
 SELECT coalesce(nullif(r.label, ''), r.run_id) AS run, x.kind, x.name, x.instances, x.complete, x.total_ns,

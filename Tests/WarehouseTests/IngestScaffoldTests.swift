@@ -26,6 +26,8 @@ struct FixedRowSource: TraceRowSource {
         var row = RunWriter.GoroutineRow(goid: 7, createdNs: 0)
         row.startFunction = "main.main.func1"
         try writer.insertGoroutine(row)
+        try GoroutineRecords(writer: writer).write(
+            row, GoroutineTimes(totalNs: 250, execNs: 100, schedWaitNs: 0, blockNs: 150, syscallNs: 0, syscallBlockNs: 0))
         try writer.insertGoroutineState(
             goid: 7, state: .running, reason: "", category: "", startNs: 0, endNs: 100, stackID: nil, procID: 0,
             threadID: 1)

@@ -138,6 +138,63 @@ import Testing
         #expect(Set(before[0].map { $0[0] }).count >= ReportFacts.fixtures("gc").count)
     }
 
+    /// Migration 0015 (goroutines and goroutine_times into goroutine_records and goroutine_kinds, tasks into
+    /// task_spans and task_names, critical_path_tasks clustered by duration) moves every row: a warehouse at
+    /// version 14 holding a fresh ingest's rows (traces with tasks and critical paths, goroutines that outlive
+    /// the trace, a v1 trace) reads the same through the views after the upgrade, row for row.
+    @Test func migration15KeepsEveryGoroutineTaskAndCriticalPathRow() throws {
+        let dir = try TemporaryDirectory()
+        let fresh = try WarehouseStore.openForWriting(dir.path("fresh.db"))
+        for trace in ["go1.27/annotation", "go1.27/chain", "go1.22/chain", "go1.27/mutex", "go1.21/tcp"] {
+            _ = try TraceIngest.ingest(
+                path: packageRoot.appendingPathComponent("Tests/Fixtures/traces/\(trace).trace").path, into: fresh,
+                source: TraceReaderAdapter.source)
+        }
+        let queries = [
+            "SELECT * FROM goroutines ORDER BY run_id, goid",
+            "SELECT * FROM goroutine_summaries ORDER BY run_id, goid",
+            "SELECT * FROM tasks ORDER BY run_id, task_id",
+            "SELECT * FROM critical_path_tasks ORDER BY run_id, task_id",
+        ]
+        let expected = try queries.map { try fresh.rows($0) }
+        #expect(expected.allSatisfy { !$0.isEmpty })
+        #expect(try fresh.scalarInt64("SELECT count(*) FROM goroutines WHERE ended_ns IS NULL") ?? 0 > 0)
+
+        let path = dir.path("old.db")
+        let old = try Database(path: path)
+        try WarehouseSchema.migrate(old, migrations: WarehouseSchema.migrations.filter { $0.version < 15 })
+        try old.execute("ATTACH DATABASE '\(dir.path("fresh.db"))' AS f")
+        try old.execute(
+            """
+            INSERT INTO runs (run_id, trace_version, source_path, source_sha256, source_bytes, end_ns, ingested_at)
+            SELECT run_id, trace_version, source_path, source_sha256, source_bytes, end_ns, ingested_at FROM f.runs;
+            INSERT INTO goroutines SELECT * FROM f.goroutines;
+            INSERT INTO goroutine_times
+            SELECT run_id, goid, total_ns, exec_ns, sched_wait_ns, block_ns, syscall_ns, syscall_block_ns
+            FROM f.goroutine_summaries;
+            INSERT INTO tasks (run_id, task_id, parent_task_id, name, start_ns, end_ns, start_goid, end_goid,
+                               start_stack_id, end_stack_id)
+            SELECT run_id, task_id, parent_task_id, name, start_ns, end_ns, start_goid, end_goid, start_stack_id,
+                   end_stack_id FROM f.tasks;
+            INSERT INTO critical_path_tasks SELECT * FROM f.critical_path_tasks;
+            """)
+        try old.execute("DETACH DATABASE f")
+        #expect(try queries.map { try old.rows($0) } == expected)
+        #expect(try old.scalarText("SELECT type FROM sqlite_schema WHERE name = 'goroutines'") == "table")
+
+        try WarehouseSchema.migrate(old)
+        #expect(try old.scalarInt64("PRAGMA user_version") == Int64(WarehouseSchema.latestVersion))
+        for (query, rows) in zip(queries, expected) {
+            #expect(try old.rows(query) == rows, "\(query)")
+        }
+        for view in ["goroutines", "goroutine_summaries", "tasks"] {
+            #expect(try old.scalarText("SELECT type FROM sqlite_schema WHERE name = ?", [.text(view)]) == "view")
+        }
+        #expect(try old.scalarInt64(
+            "SELECT count(*) FROM sqlite_schema WHERE name IN ('goroutine_times', 'tasks_by_name', 'critical_path_tasks_by_duration')") == 0)
+        #expect(try old.scalarText("PRAGMA integrity_check") == "ok")
+    }
+
     /// Reading an older warehouse (query, runs, reports) upgrades it first: the embedded reports need the
     /// latest schema.
     @Test func openingAnOlderWarehouseForReadingUpgradesIt() throws {

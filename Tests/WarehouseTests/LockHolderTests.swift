@@ -139,8 +139,11 @@ struct LockHolderTests {
                 let columns = try old.rows(
                     "SELECT name FROM pragma_table_xinfo(?, 'main') WHERE hidden = 0", [.text(table)]
                 ).map { $0[0].description }.map(quoteIdentifier).joined(separator: ", ")
+                // goroutine_times' columns are goroutine_summaries' since migration 0015 folded them into
+                // goroutine_records.
+                let source = table == "goroutine_times" ? "goroutine_summaries" : table
                 try old.execute(
-                    "INSERT INTO main.\(quoteIdentifier(table)) (\(columns)) SELECT \(columns) FROM src.\(quoteIdentifier(table))")
+                    "INSERT INTO main.\(quoteIdentifier(table)) (\(columns)) SELECT \(columns) FROM src.\(quoteIdentifier(source))")
             }
             try old.execute("DETACH DATABASE src")
             #expect(try old.scalarInt64("SELECT count(*) FROM sqlite_schema WHERE name = 'lock_holder_waits'") == 0)

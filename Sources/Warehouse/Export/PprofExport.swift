@@ -117,7 +117,9 @@ public enum PprofExport {
         let statement = try db.prepare("""
             SELECT r.goid, coalesce(r.start_ns, 0) AS s, coalesce(r.end_ns, ?4) AS e FROM regions r
             WHERE r.run_id = ?1 AND r.goid IS NOT NULL AND (?2 IS NULL OR r.name = ?2)
-                AND (?3 IS NULL OR r.task_id IN (SELECT task_id FROM tasks WHERE run_id = ?1 AND name = ?3))
+                AND (?3 IS NULL OR r.task_id IN (
+                    SELECT s.task_id FROM task_names n CROSS JOIN task_spans s ON s.run_id = n.run_id AND s.name_id = n.name_id
+                    WHERE n.run_id = ?1 AND n.name = ?3))
             ORDER BY r.goid, s, e
             """)
         try statement.bind([.integer(runID), selection.region.map(DatabaseValue.text) ?? .null,

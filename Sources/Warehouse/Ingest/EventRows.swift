@@ -118,6 +118,22 @@ public final class EventRows {
         return Int64(rangeKinds.count - 1)
     }
 
+    /// The run's task type names (task_names, migration 0015): a trace has a handful.
+    private var taskNameIDs: [String: Int64] = [:]
+
+    /// A task_spans row, with its name as the run's code.
+    private func writeTask(_ task: RunWriter.TaskRow) throws {
+        var row = task
+        if let known = taskNameIDs[row.name] {
+            row.nameID = known
+        } else {
+            row.nameID = Int64(taskNameIDs.count)
+            taskNameIDs[row.name] = row.nameID
+            try writer.write(TaskNameRow(nameID: row.nameID, name: row.name))
+        }
+        try writer.write(row)
+    }
+
     /// The run's region type names (region_names, migration 0010) and the next region's region_id.
     private var regionNameIDs: [String: Int64] = [:]
     private var regionCount: Int64 = 0
@@ -287,7 +303,7 @@ public final class EventRows {
                     row.endStackID = try stackID(ev.stack)
                     try goroutines.paths.taskEnd(task.id.rawValue, name: row.name, at: t, goid: row.endGoid)
                     writtenTasks.insert(id)
-                    try writer.write(row)
+                    try writeTask(row)
                     break
                 }
                 tasks[task.id.rawValue] = row
@@ -382,7 +398,7 @@ public final class EventRows {
         }
         openRanges.removeAll()
         // Tasks still open at the end (tasks is keyed by task_id, so the order of its rows does not matter).
-        for id in tasks.keys.sorted() { if let row = tasks[id] { try writer.write(row) } }
+        for id in tasks.keys.sorted() { if let row = tasks[id] { try writeTask(row) } }
         tasks.removeAll()
         for goid in regions.keys.sorted() {
             for (depth, open) in (regions[goid] ?? []).enumerated() {
@@ -564,6 +580,8 @@ extension RunWriter {
         public var endGoid: Int64? = nil
         public var startStackID: Int64? = nil
         public var endStackID: Int64? = nil
+        /// The run's code for `name` (task_names), given when the row is written.
+        var nameID: Int64 = 0
         public init(taskID: Int64) { self.taskID = taskID }
     }
 }
@@ -572,16 +590,34 @@ extension RunWriter.TaskRow: IngestRow {
     static let table = IngestTable.tasks
     static let example = RunWriter.TaskRow(taskID: 0)
 
+    /// task_spans (migration 0015; the tasks view gives name and end_ns back): the name as the run's code, the
+    /// end as a duration (kept as end_ns only when the start is unknown), as region_spans.
     func encode<Row: RowEncoding>(into row: inout Row) {
         row.int("task_id", taskID)
         row.int("parent_task_id", parentTaskID)
-        row.text("name", name, .unique)
+        row.int("name_id", nameID)
         row.int("start_ns", startNs)
-        row.int("end_ns", endNs)
+        var durationNs: Int64?
+        if let startNs, let endNs { durationNs = endNs - startNs }
+        row.int("duration_ns", durationNs)
+        row.int("end_ns", startNs == nil ? endNs : nil)
         row.int("start_goid", startGoid)
         row.int("end_goid", endGoid)
         row.int("start_stack_id", startStackID)
         row.int("end_stack_id", endStackID)
+    }
+}
+
+/// task_names (migration 0015): a run's code for each task type name.
+struct TaskNameRow: IngestRow {
+    static let table = IngestTable.taskNames
+    static let example = TaskNameRow(nameID: 0, name: "")
+    var nameID: Int64
+    var name: String
+
+    func encode<Row: RowEncoding>(into row: inout Row) {
+        row.int("name_id", nameID)
+        row.text("name", name, .unique)
     }
 }
 

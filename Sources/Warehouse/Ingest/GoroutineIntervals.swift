@@ -436,24 +436,7 @@ final class GoroutineIntervals {
     static let openBlockedSyscallReason = "syscall blocked at trace end"
 }
 
-// MARK: Row types of the goroutine family: goroutines, and the intervals behind goroutine_states.
-
-extension RunWriter.GoroutineRow: IngestRow {
-    static let table = IngestTable.goroutines
-    static let example = RunWriter.GoroutineRow(goid: 0, createdNs: 0)
-
-    func encode<Row: RowEncoding>(into row: inout Row) {
-        row.int("goid", goid)
-        row.int("parent_goid", parentGoid)
-        row.text("start_function", startFunction, .interned)
-        row.int("start_pc", startPC)
-        row.bool("is_system", StackRules.isSystemGoroutine(startFunction))
-        row.int("created_ns", createdNs)
-        row.int("started_ns", startedNs)
-        row.int("ended_ns", endedNs)
-        row.int("create_stack_id", createStackID)
-    }
-}
+// MARK: Row types of the intervals behind goroutine_states (goroutines' rows: GoroutineRecords.swift).
 
 struct GoroutineIntervalKindRow: IngestRow {
     static let table = IngestTable.goroutineIntervalKinds

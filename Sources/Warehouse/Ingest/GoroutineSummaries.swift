@@ -118,7 +118,13 @@ final class GoroutineSummaries {
     }
     private var lockWaits: [LockKey: (category: String, intervals: Int64, ns: Int64)] = [:]
 
-    init(writer: RunWriter) { self.writer = writer }
+    /// Each goroutine's row (goroutines and goroutine_summaries, migration 0015), written when it ends.
+    private let records: GoroutineRecords
+
+    init(writer: RunWriter) {
+        self.writer = writer
+        self.records = GoroutineRecords(writer: writer)
+    }
 
     /// One interval written to goroutine_states, of a goroutine currently named `name` ('' while unknown).
     @inline(__always)
@@ -168,9 +174,9 @@ final class GoroutineSummaries {
         tally.group = group
     }
 
-    /// The goroutine ended (or the trace did, at `endNs`): its rows, and its sums folded into its group's.
-    /// `written` is false for a goroutine id already written (RunWriter.insertGoroutine kept the first row):
-    /// then only the group sums take it.
+    /// The goroutine ended (or the trace did, at `endNs`): its rows (its goroutines row with its times), and its
+    /// sums folded into its group's. `written` is false for a goroutine id already written
+    /// (RunWriter.insertGoroutine kept the first row): then only the group sums take it.
     func finish(_ row: RunWriter.GoroutineRow, _ tally: inout GoroutineTally, endNs: Int64, written: Bool) throws {
         let name = row.startFunction
         if tally.group == nil { named(&tally, name) }
@@ -181,9 +187,11 @@ final class GoroutineSummaries {
             let syscall = tally.ns(.syscall), syscallBlock = tally.ns(.syscallBlocked)
             // Go's UnknownTime: what the states do not account for, never negative.
             let unknown = max(0, total - exec - sched - block - syscall - syscallBlock)
-            try writer.write(GoroutineSummaryRow(
-                goid: row.goid, totalNs: total, execNs: exec, schedWaitNs: sched, blockNs: block, syscallNs: syscall,
-                syscallBlockNs: syscallBlock))
+            try records.write(
+                row,
+                GoroutineTimes(
+                    totalNs: total, execNs: exec, schedWaitNs: sched, blockNs: block, syscallNs: syscall,
+                    syscallBlockNs: syscallBlock))
             group.goroutines += 1
             group.total &+= total
             group.exec &+= exec
@@ -279,31 +287,6 @@ final class GoroutineSummaries {
 }
 
 // MARK: Row types of migration 0005's tables.
-
-/// goroutine_times (migration 0010): start_function, is_system and unknown_ns come back in the
-/// goroutine_summaries view, from goroutines and these times.
-struct GoroutineSummaryRow: IngestRow {
-    static let table = IngestTable.goroutineSummaries
-    static let example = GoroutineSummaryRow(
-        goid: 0, totalNs: 0, execNs: 0, schedWaitNs: 0, blockNs: 0, syscallNs: 0, syscallBlockNs: 0)
-    var goid: Int64
-    var totalNs: Int64
-    var execNs: Int64
-    var schedWaitNs: Int64
-    var blockNs: Int64
-    var syscallNs: Int64
-    var syscallBlockNs: Int64
-
-    func encode<Row: RowEncoding>(into row: inout Row) {
-        row.int("goid", goid)
-        row.int("total_ns", totalNs)
-        row.int("exec_ns", execNs)
-        row.int("sched_wait_ns", schedWaitNs)
-        row.int("block_ns", blockNs)
-        row.int("syscall_ns", syscallNs)
-        row.int("syscall_block_ns", syscallBlockNs)
-    }
-}
 
 struct GoroutineGroupTotalRow: IngestRow {
     static let table = IngestTable.goroutineGroupTotals

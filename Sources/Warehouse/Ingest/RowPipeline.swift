@@ -8,8 +8,9 @@ enum IngestTable: Int, CaseIterable {
     case ingestIssues
     case labels
     case blockingProfile
-    // Migration 0005: the goroutine summaries (GoroutineSummaries.swift).
-    case goroutineSummaries, goroutineGroupTotals, goroutineRangeTotals, schedWaitHistogram
+    // Migration 0005: the goroutine summaries (GoroutineSummaries.swift); goroutine_kinds (0015) took the place
+    // of goroutine_times, whose times goroutine_records (.goroutines) holds.
+    case goroutineKinds, goroutineGroupTotals, goroutineRangeTotals, schedWaitHistogram
     case lockWaitsByStack, goroutineGroups, schedWaitStats
     // Migration 0012: blocking_profile split by start function (BlockingProfile.swift).
     case blockingProfileFunctions
@@ -21,13 +22,15 @@ enum IngestTable: Int, CaseIterable {
     case lockHolderWaits, criticalPathCauses, criticalPathTasks
     // Migration 0016: report gc's rollups (GCRollups.swift).
     case gcWorkerHistogram, metricRollups
+    // Migration 0015: the type name codes of task_spans (the tasks view).
+    case taskNames
 
     var name: String {
         switch self {
         case .frames: "frames"
         case .stacks: "stacks"
         case .stackFrameRefs: "stack_frame_refs"
-        case .goroutines: "goroutines"
+        case .goroutines: "goroutine_records"
         case .goroutineIntervalKinds: "goroutine_interval_kinds"
         case .goroutineIntervals: "goroutine_intervals"
         case .procs: "procs"
@@ -38,14 +41,14 @@ enum IngestTable: Int, CaseIterable {
         case .ranges: "range_spans"
         case .metricNames: "metric_names"
         case .metricSamples: "metric_samples"
-        case .tasks: "tasks"
+        case .tasks: "task_spans"
         case .regions: "region_spans"
         case .logs: "logs"
         case .cpuSamples: "cpu_samples"
         case .ingestIssues: "ingest_issues"
         case .labels: "labels"
         case .blockingProfile: "blocking_profile"
-        case .goroutineSummaries: "goroutine_times"
+        case .goroutineKinds: "goroutine_kinds"
         case .goroutineGroupTotals: "goroutine_group_totals"
         case .goroutineRangeTotals: "goroutine_range_totals"
         case .schedWaitHistogram: "sched_wait_histogram"
@@ -61,6 +64,7 @@ enum IngestTable: Int, CaseIterable {
         case .criticalPathTasks: "critical_path_tasks"
         case .gcWorkerHistogram: "gc_worker_histogram"
         case .metricRollups: "metric_rollups"
+        case .taskNames: "task_names"
         }
     }
 
@@ -70,7 +74,7 @@ enum IngestTable: Int, CaseIterable {
         case .frames: FrameRow.self
         case .stacks: StackRow.self
         case .stackFrameRefs: StackFrameRefRow.self
-        case .goroutines: RunWriter.GoroutineRow.self
+        case .goroutines: GoroutineRecordRow.self
         case .goroutineIntervalKinds: GoroutineIntervalKindRow.self
         case .goroutineIntervals: GoroutineIntervalRow.self
         case .procs: ProcRow.self
@@ -88,7 +92,7 @@ enum IngestTable: Int, CaseIterable {
         case .ingestIssues: IngestIssueRow.self
         case .labels: LabelRow.self
         case .blockingProfile: BlockingProfileRow.self
-        case .goroutineSummaries: GoroutineSummaryRow.self
+        case .goroutineKinds: GoroutineKindRow.self
         case .goroutineGroupTotals: GoroutineGroupTotalRow.self
         case .goroutineRangeTotals: GoroutineRangeTotalRow.self
         case .schedWaitHistogram: SchedWaitHistogramRow.self
@@ -104,6 +108,7 @@ enum IngestTable: Int, CaseIterable {
         case .criticalPathTasks: CriticalPathTaskRow.self
         case .gcWorkerHistogram: GCWorkerHistogramRow.self
         case .metricRollups: MetricRollupRow.self
+        case .taskNames: TaskNameRow.self
         }
     }
 
@@ -257,7 +262,7 @@ struct RowBatch: Sendable {
     /// came (by start time), so the writer inserts them in the table's key order (run_id, goid, start_ns,
     /// interval_id): each goroutine's rows then land on neighbouring pages instead of all over the tree. At
     /// 45 MB: ~0.75 s less of the writer thread's CPU, for ~0.3 s of the ingest thread's, which has time to
-    /// spare. The goroutines rows (written as goroutines end) likewise, for goroutines_by_goid.
+    /// spare. The goroutine_records rows (written as goroutines end) likewise, for their key (run_id, goid).
     mutating func sortByGoid() {
         for table in [IngestTable.goroutineIntervals, .goroutines] {
             // goid is the first column of both

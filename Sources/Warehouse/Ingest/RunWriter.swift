@@ -181,8 +181,9 @@ public final class RunWriter {
     /// cost the writer thread 2.4 s of CPU (1.7 s once batches came sorted by goid) and the ingest ~1.4 s less
     /// wall time than sorting it after the load (2.9 s alone). goroutine_intervals is now clustered on that key
     /// (migration 0007), so the same holds for the table itself: it cannot be sorted after the load.
-    /// critical_path_tasks_by_duration: one entry per task (590K in a 50 MB service trace) keyed by duration.
-    static let indexesBuiltAfterLoad = ["stack_frame_refs_by_frame", "critical_path_tasks_by_duration"]
+    /// critical_path_tasks_by_duration was built after the load too, until migration 0015 clustered
+    /// critical_path_tasks on its key.
+    static let indexesBuiltAfterLoad = ["stack_frame_refs_by_frame"]
 
     deinit {
         // Dropped without finish (an error path): nothing of the run stays.
@@ -464,8 +465,9 @@ public final class RunWriter {
     /// whole ingest on a second row; a reappearing goroutine is recorded as an issue instead).
     private var writtenGoroutines = DenseIDSet()
 
-    /// Writes a goroutine's row. A goid written before (a goroutine that reappears after its end, which a
-    /// valid trace never has) is recorded as an ingest issue instead, and false returned.
+    /// Claims a goroutine's row, which GoroutineRecords then writes with its times (one row per goroutine since
+    /// migration 0015). A goid written before (a goroutine that reappears after its end, which a valid trace
+    /// never has) is recorded as an ingest issue instead, and false returned.
     @discardableResult
     public func insertGoroutine(_ row: GoroutineRow) throws -> Bool {
         guard writtenGoroutines.insert(row.goid) else {
@@ -475,7 +477,6 @@ public final class RunWriter {
             return false
         }
         goroutineCount += 1
-        try write(row)
         return true
     }
 
