@@ -26,11 +26,12 @@ struct FixedRowSource: TraceRowSource {
         var row = RunWriter.GoroutineRow(goid: 7, createdNs: 0)
         row.startFunction = "main.main.func1"
         try writer.insertGoroutine(row)
+        let chunk = OpenIntervalChunk(goid: 7)  // written by RunWriter.finish
         try writer.insertGoroutineState(
-            goid: 7, state: .running, reason: "", category: "", startNs: 0, endNs: 100, stackID: nil, procID: 0,
+            chunk, state: .running, reason: "", category: "", startNs: 0, endNs: 100, stackID: nil, procID: 0,
             threadID: 1)
         try writer.insertGoroutineState(
-            goid: 7, state: .waiting, reason: "sync",
+            chunk, state: .waiting, reason: "sync",
             category: BlockCategory.classify(state: .waiting, reason: "sync", frames: lock), startNs: 100, endNs: 250,
             stackID: stack, procID: 0, threadID: 1, wakerGoid: 8, wakerStackID: other)
         try writer.insertIssue(severity: .warning, message: "something odd", byteOffset: 42)
