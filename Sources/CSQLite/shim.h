@@ -36,9 +36,17 @@ typedef struct traceware_vtab {
     void *owner;
 } traceware_vtab;
 
+/// The cursor also holds what xColumn, xEof and xRowid read, so that those (called up to 11 times a row) touch
+/// no Swift object: `rows` points to the current chunk's decoded intervals, `position` is the current one.
 typedef struct traceware_vtab_cursor {
     sqlite3_vtab_cursor base;
     void *owner;
+    const void *rows;
+    long long count;
+    long long position;
+    long long run_id;
+    long long goid;
+    int at_end;
 } traceware_vtab_cursor;
 
 #endif
