@@ -66,11 +66,12 @@ public enum RunRetention {
     }
 
     /// The tables that have a run_id column, `runs` last (its row goes once the run's other rows are gone).
+    /// Virtual tables are not among them: goroutine_intervals reads goroutine_interval_chunks, which is.
     public static func tablesWithRunID(in db: Database) throws -> [String] {
         try db.rows(
             """
             SELECT m.name FROM sqlite_schema m
-            WHERE m.type = 'table' AND EXISTS (SELECT 1 FROM pragma_table_info(m.name) c WHERE c.name = 'run_id')
+            WHERE m.type = 'table' AND m.sql NOT LIKE 'CREATE VIRTUAL TABLE%' AND EXISTS (SELECT 1 FROM pragma_table_info(m.name) c WHERE c.name = 'run_id')
             ORDER BY m.name = 'runs', m.name
             """
         ).compactMap { if case .text(let name) = $0[0] { name } else { nil } }

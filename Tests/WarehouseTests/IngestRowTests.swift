@@ -70,7 +70,8 @@ import Testing
         let withRunID = try db.rows(
             """
             SELECT m.name FROM sqlite_schema m
-            WHERE m.type = 'table' AND EXISTS (SELECT 1 FROM pragma_table_info(m.name) c WHERE c.name = 'run_id')
+            WHERE m.type = 'table' AND m.sql NOT LIKE 'CREATE VIRTUAL TABLE%'
+              AND EXISTS (SELECT 1 FROM pragma_table_info(m.name) c WHERE c.name = 'run_id')
             """
         ).compactMap { row -> String? in if case .text(let name) = row[0] { name } else { nil } }
         for name in withRunID where !notIngestRows.contains(name) {

@@ -28,11 +28,12 @@ struct FixedRowSource: TraceRowSource {
         try writer.insertGoroutine(row)
         try GoroutineRecords(writer: writer).write(
             row, GoroutineTimes(totalNs: 250, execNs: 100, schedWaitNs: 0, blockNs: 150, syscallNs: 0, syscallBlockNs: 0))
+        let chunk = OpenIntervalChunk(goid: 7)  // written by RunWriter.finish
         try writer.insertGoroutineState(
-            goid: 7, state: .running, reason: "", category: "", startNs: 0, endNs: 100, stackID: nil, procID: 0,
+            chunk, state: .running, reason: "", category: "", startNs: 0, endNs: 100, stackID: nil, procID: 0,
             threadID: 1)
         try writer.insertGoroutineState(
-            goid: 7, state: .waiting, reason: "sync",
+            chunk, state: .waiting, reason: "sync",
             category: BlockCategory.classify(state: .waiting, reason: "sync", frames: lock), startNs: 100, endNs: 250,
             stackID: stack, procID: 0, threadID: 1, wakerGoid: 8, wakerStackID: other)
         try writer.insertIssue(severity: .warning, message: "something odd", byteOffset: 42)

@@ -95,7 +95,8 @@ sql() { "$traceware" query --db "$db" --format csv "$1" | tail -n +2; }
 
 # copy_run RUN: a copy of run RUN (every row of every table keyed by run_id) under a new run_id, in one transaction
 # of the sqlite3 shell. The INSERTs are generated from the schema as it is (pragma_table_xinfo: generated columns
-# left out), so a table added by a later migration is copied too.
+# left out), so a table added by a later migration is copied too. Virtual tables are skipped (the shell has no
+# traceware module to read them; goroutine_intervals' rows are those of goroutine_interval_chunks, copied).
 copy_run() {
   local src=$1 inserts
   inserts=$(sqlite3 "$db" "
@@ -103,9 +104,10 @@ copy_run() {
            || group_concat(CASE c.name WHEN 'run_id' THEN '(SELECT max(run_id) FROM runs)' ELSE c.name END, ', ')
            || ' FROM ' || m.name || ' WHERE run_id = $src'
            || CASE WHEN m.sql LIKE '%WITHOUT ROWID%' THEN '' ELSE ' ORDER BY rowid' END || ';'
-    FROM sqlite_schema m, pragma_table_xinfo(m.name) c
-    WHERE m.type = 'table' AND m.name NOT IN ('runs', 'run_tags') AND c.hidden = 0
-      AND EXISTS (SELECT 1 FROM pragma_table_info(m.name) WHERE name = 'run_id')
+    FROM (SELECT name, sql FROM sqlite_schema
+          WHERE type = 'table' AND name NOT IN ('runs', 'run_tags') AND sql NOT LIKE 'CREATE VIRTUAL TABLE%'
+          ORDER BY name) m, pragma_table_xinfo(m.name) c
+    WHERE c.hidden = 0 AND EXISTS (SELECT 1 FROM pragma_table_info(m.name) WHERE name = 'run_id')
     GROUP BY m.name ORDER BY m.name")
   [ -n "$inserts" ] || { echo "copy_run: no tables to copy" >&2; return 1; }
   local cols

@@ -51,10 +51,13 @@ final class GoroutineIntervals {
         var openRanges: [(name: String, start: Int64)] = []
         /// What CriticalPaths keeps of it.
         let path: CriticalPaths.Goroutine
+        /// Its intervals not yet written (RunWriter.insertGoroutineState).
+        let chunk: OpenIntervalChunk
 
-        init(goid: Int64, created: Int64, path: CriticalPaths.Goroutine) {
+        init(goid: Int64, created: Int64, path: CriticalPaths.Goroutine, chunk: OpenIntervalChunk? = nil) {
             row = RunWriter.GoroutineRow(goid: goid, createdNs: created)
             self.path = path
+            self.chunk = chunk ?? OpenIntervalChunk(goid: goid)
         }
 
         /// Go's `*(g.goroutineSummary) = goroutineSummary{}` after finalize.
@@ -200,7 +203,8 @@ final class GoroutineIntervals {
             // Named for the first time: created at the last sync, and the time since then counts as `new`.
             // (Go quirk: an existing summary for this id would be replaced; its rows here are kept, and so are
             // their sums.)
-            g = G(goid: id, created: syncTs, path: paths.goroutine(id))
+            // A replaced summary's intervals stay (see above): its open chunk carries on.
+            g = G(goid: id, created: syncTs, path: paths.goroutine(id), chunk: gs[id]?.chunk)
             if let replaced = gs[id] {
                 g.tally.absorb(replaced.tally)
                 // Its row will be this one's (the replaced one was never written): named afresh, no creator.
@@ -358,7 +362,7 @@ final class GoroutineIntervals {
         stackID: Int64?, procID: Int64?, threadID: Int64?, wakerGoid: Int64? = nil, wakerStackID: Int64? = nil
     ) throws {
         try writer.insertGoroutineState(
-            goid: g.row.goid, state: state, reason: reason, category: category, startNs: start, endNs: end,
+            g.chunk, state: state, reason: reason, category: category, startNs: start, endNs: end,
             stackID: stackID, procID: procID, threadID: threadID, wakerGoid: wakerGoid, wakerStackID: wakerStackID)
         summaries.record(
             &g.tally, name: g.row.startFunction, state, reason: reason, category: category, ns: end &- start,
@@ -391,6 +395,7 @@ final class GoroutineIntervals {
         // Everything was closed by the transition out; Go's snapshot adds only the open ranges.
         closeRanges(g, at: t)
         g.clear()
+        try writer.closeIntervals(g.chunk)
         let written = try writer.insertGoroutine(g.row)
         try summaries.finish(g.row, &g.tally, endNs: t, written: written)
         lockHolders.finish(goid: g.row.goid, startFunction: g.row.startFunction)
@@ -422,6 +427,7 @@ final class GoroutineIntervals {
             }
             closeRanges(g, at: end)
             g.clear()
+            try writer.closeIntervals(g.chunk)
             let written = try writer.insertGoroutine(g.row)
             try summaries.finish(g.row, &g.tally, endNs: end, written: written)
             lockHolders.finish(goid: g.row.goid, startFunction: g.row.startFunction)
@@ -459,28 +465,40 @@ struct GoroutineIntervalKindRow: IngestRow {
     }
 }
 
-/// The commonest row by far (one per interval): every value an integer.
-struct GoroutineIntervalRow: IngestRow {
-    static let table = IngestTable.goroutineIntervals
-    static let example = GoroutineIntervalRow(
-        goid: 0, startNs: 0, intervalID: 0, kindID: 0, durationNs: 0, stackID: nil, wakerGoid: nil, wakerStackID: nil)
-    var goid: Int64
-    var startNs: Int64
-    var intervalID: Int64
-    var kindID: Int64
-    var durationNs: Int64
-    var stackID: Int64?
-    var wakerGoid: Int64?
-    var wakerStackID: Int64?
+/// One goroutine's intervals not yet written: the chunk its next intervals go into (RunWriter appends, and
+/// writes it as a GoroutineIntervalChunkRow when it closes).
+final class OpenIntervalChunk {
+    let goid: Int64
+    var encoder = IntervalChunk.Encoder()
+    /// An interval came that starts before the previous one: the chunk is sorted before it is written.
+    var unsorted = false
+    /// The largest start_ns among the intervals of this goroutine already written (nil: none).
+    var flushedLastStartNs: Int64?
+    /// Position in RunWriter's list of open chunks, -1 when empty.
+    var openIndex = -1
 
-    @inline(__always) func encode<Row: RowEncoding>(into row: inout Row) {
+    init(goid: Int64) { self.goid = goid }
+}
+
+/// One chunk of a goroutine's intervals (migration 0014): up to IntervalChunk.maxIntervals consecutive
+/// intervals, encoded. goroutine_intervals (the virtual table) decodes them.
+struct GoroutineIntervalChunkRow: IngestRow {
+    static let table = IngestTable.goroutineIntervalChunks
+    static let example = GoroutineIntervalChunkRow(
+        goid: 0, firstStartNs: 0, firstIntervalID: 0, lastEndNs: 0, intervalCount: 0, data: [])
+    var goid: Int64
+    var firstStartNs: Int64
+    var firstIntervalID: Int64
+    var lastEndNs: Int64
+    var intervalCount: Int64
+    var data: [UInt8]
+
+    func encode<Row: RowEncoding>(into row: inout Row) {
         row.int("goid", goid)
-        row.int("start_ns", startNs)
-        row.int("interval_id", intervalID)
-        row.int("kind_id", kindID)
-        row.int("duration_ns", durationNs)
-        row.int("stack_id", stackID)
-        row.int("waker_goid", wakerGoid)
-        row.int("waker_stack_id", wakerStackID)
+        row.int("first_start_ns", firstStartNs)
+        row.int("first_interval_id", firstIntervalID)
+        row.int("last_end_ns", lastEndNs)
+        row.int("interval_count", intervalCount)
+        row.value("data", .blob(data))
     }
 }

@@ -105,7 +105,11 @@ public final class RunWriter {
     private static let denseStackIDs: UInt64 = 1 << 16
 
     private let pipeline: RowPipeline
-    private var batch = RowBatch(reservingRows: RowPipeline.rowsPerBatch)
+    private var batch = RowBatch()
+    /// Bytes of chunk data in `batch`: a batch is handed over at `batchBlobBytes` too, so the blobs in flight
+    /// stay bounded whatever the row count.
+    private var batchBlobBytes = 0
+    private static let maxBatchBlobBytes = 4 << 20
 
     /// Begins the transaction (BEGIN IMMEDIATE: a concurrent ingest waits for the busy timeout) and inserts
     /// the runs row. If the file's sha256 is already present: refused, or with `replace` that run is deleted
@@ -198,7 +202,8 @@ public final class RunWriter {
         let tables = try db.rows(
             """
             SELECT m.name FROM sqlite_schema m
-            WHERE m.type = 'table' AND EXISTS (SELECT 1 FROM pragma_table_info(m.name) c WHERE c.name = 'run_id')
+            WHERE m.type = 'table' AND m.sql NOT LIKE 'CREATE VIRTUAL TABLE%'
+              AND EXISTS (SELECT 1 FROM pragma_table_info(m.name) c WHERE c.name = 'run_id')
             ORDER BY m.name = 'runs'
             """)
         for case .text(let table) in tables.map({ $0[0] }) {
@@ -225,8 +230,11 @@ public final class RunWriter {
         precondition(!finished, "RunWriter.finish called twice")
         do {
             var mark = IngestTimings.now()
+            // Every interval is in a chunk row before anything reads them back.
+            while let open = openChunks.last { try closeIntervals(open) }
             try flush()
             try pipeline.drain()
+            try rechunkReorderedGoroutines()
             try recheckProvisionalUserFrames()
             timings.drainNs = IngestTimings.now() - mark
             timings.writerCPUNs = pipeline.writerCPUNs
@@ -297,7 +305,8 @@ public final class RunWriter {
         guard batch.rows > 0 else { return }
         batch.sortByGoid()
         let full = batch
-        batch = RowBatch(reservingRows: RowPipeline.rowsPerBatch)
+        batch = RowBatch()
+        batchBlobBytes = 0
         try pipeline.submit(full)
     }
 
@@ -480,22 +489,132 @@ public final class RunWriter {
         return true
     }
 
-    /// Queues a goroutine_states row: a goroutine_intervals row, and the run's goroutine_interval_kinds row
-    /// for its state, reason, category, P and thread the first time that combination is seen.
+    /// Queues a goroutine_states row: appends it to its goroutine's open chunk (written as a
+    /// goroutine_interval_chunks row when it is full, or closed by `closeIntervals`), and queues the run's
+    /// goroutine_interval_kinds row for its state, reason, category, P and thread the first time that
+    /// combination is seen.
     @inline(__always)
-    public func insertGoroutineState(
-        goid: Int64, state: GoroutineStateName, reason: String, category: String, startNs: Int64, endNs: Int64,
-        stackID: Int64?, procID: Int64?, threadID: Int64?, wakerGoid: Int64? = nil, wakerStackID: Int64? = nil
+    func insertGoroutineState(
+        _ chunk: OpenIntervalChunk, state: GoroutineStateName, reason: String, category: String, startNs: Int64,
+        endNs: Int64, stackID: Int64?, procID: Int64?, threadID: Int64?, wakerGoid: Int64? = nil,
+        wakerStackID: Int64? = nil
     ) throws {
         let kind = try kindID(
             IntervalKind(
                 state: Int32(state.index), reason: smallCode(reason, in: &reasonCodes),
                 category: smallCode(category, in: &categoryCodes), procID: procID ?? -1, threadID: threadID ?? -1))
         lastIntervalID += 1
+        // interval_id only grows, so the key order (start_ns, interval_id) breaks only when the start goes back.
+        if chunk.encoder.count > 0 && startNs < chunk.encoder.lastStartNs { chunk.unsorted = true }
+        if let flushed = chunk.flushedLastStartNs, startNs < flushed { reorderedGoroutines.insert(chunk.goid) }
+        let before = chunk.encoder.count == 0 ? 0 : chunk.encoder.bytes.count
+        if chunk.encoder.count == 0 {
+            chunk.openIndex = openChunks.count
+            openChunks.append(chunk)
+        }
+        chunk.encoder.append(
+            startNs: startNs, intervalID: lastIntervalID, kindID: kind, durationNs: endNs &- startNs, stackID: stackID,
+            wakerGoid: wakerGoid, wakerStackID: wakerStackID)
+        openChunkBytes += chunk.encoder.bytes.count - before
+        if chunk.encoder.isFull {
+            try closeIntervals(chunk)
+        } else if openChunkBytes > Self.openChunkBudget {
+            try closeLargestChunks()
+        }
+    }
+
+    /// The intervals of the live goroutines not yet written (OpenIntervalChunk), and their bytes.
+    private var openChunks: [OpenIntervalChunk] = []
+    private var openChunkBytes = 0
+    /// Past this many bytes in open chunks, the largest are written early: memory stays flat however many
+    /// goroutines are alive (a few hundred bytes each on a 700K-goroutine trace).
+    static let openChunkBudget = 8 << 20
+    /// Goroutines given an interval that starts before one already written (a Go quirk path a valid trace never
+    /// takes): their chunks are rewritten in key order at `finish`.
+    private var reorderedGoroutines: Set<Int64> = []
+
+    /// Writes the goroutine's open chunk, if it holds intervals: when it is full, when the goroutine ends, at
+    /// the end of the trace, or to free memory.
+    func closeIntervals(_ chunk: OpenIntervalChunk) throws {
+        guard chunk.encoder.count > 0 else { return }
+        var encoder = chunk.encoder
+        if chunk.unsorted {
+            var intervals = try IntervalChunk.decode(
+                encoder.bytes, firstStartNs: encoder.firstStartNs, firstIntervalID: encoder.firstIntervalID,
+                count: encoder.count)
+            intervals.sort(by: IntervalChunk.Interval.keyLess)
+            encoder = IntervalChunk.encode(intervals)
+        }
+        openChunkBytes -= chunk.encoder.bytes.count
+        let last = openChunks.removeLast()
+        if last !== chunk {
+            openChunks[chunk.openIndex] = last
+            last.openIndex = chunk.openIndex
+        }
+        chunk.openIndex = -1
+        chunk.encoder = IntervalChunk.Encoder()
+        chunk.unsorted = false
+        chunk.flushedLastStartNs = max(chunk.flushedLastStartNs ?? .min, encoder.lastStartNs)
         try write(
-            GoroutineIntervalRow(
-                goid: goid, startNs: startNs, intervalID: lastIntervalID, kindID: kind, durationNs: endNs &- startNs,
-                stackID: stackID, wakerGoid: wakerGoid, wakerStackID: wakerStackID))
+            GoroutineIntervalChunkRow(
+                goid: chunk.goid, firstStartNs: encoder.firstStartNs, firstIntervalID: encoder.firstIntervalID,
+                lastEndNs: encoder.lastEndNs, intervalCount: Int64(encoder.count), data: encoder.bytes))
+        batchBlobBytes += encoder.bytes.count
+        if batchBlobBytes >= Self.maxBatchBlobBytes { try flush() }
+    }
+
+    /// Writes the open chunks of at least average size until half the budget is left.
+    private func closeLargestChunks() throws {
+        while openChunkBytes > Self.openChunkBudget / 2, !openChunks.isEmpty {
+            let average = openChunkBytes / openChunks.count
+            for chunk in openChunks where chunk.encoder.bytes.count >= average { try closeIntervals(chunk) }
+        }
+    }
+
+    /// Rewrites the chunks of the goroutines in `reorderedGoroutines` in key order (the pipeline has drained: the
+    /// connection is this thread's). A goroutine's chunks must follow each other in time (goroutine_intervals
+    /// returns them in key order, and seeks by first_start_ns).
+    private func rechunkReorderedGoroutines() throws {
+        defer { reorderedGoroutines = [] }
+        for goid in reorderedGoroutines.sorted() {
+            var intervals: [IntervalChunk.Interval] = []
+            let read = try db.prepare(
+                """
+                SELECT first_start_ns, first_interval_id, interval_count, data FROM goroutine_interval_chunks
+                WHERE run_id = ? AND goid = ?
+                """)
+            try read.bind(runID, at: 1)
+            try read.bind(goid, at: 2)
+            while try read.step() {
+                guard case .blob(let data) = read.value(at: 3) else { continue }
+                intervals += try IntervalChunk.decode(
+                    data, firstStartNs: read.int64(at: 0), firstIntervalID: read.int64(at: 1),
+                    count: Int(read.int64(at: 2)))
+            }
+            intervals.sort(by: IntervalChunk.Interval.keyLess)
+            try db.execute(
+                "DELETE FROM goroutine_interval_chunks WHERE run_id = ? AND goid = ?", [.integer(runID), .integer(goid)])
+            let insert = try db.prepare(
+                """
+                INSERT INTO goroutine_interval_chunks (run_id, goid, first_start_ns, first_interval_id, last_end_ns,
+                    interval_count, data) VALUES (?, ?, ?, ?, ?, ?, ?)
+                """)
+            var encoder = IntervalChunk.Encoder()
+            func write() throws {
+                guard encoder.count > 0 else { return }
+                try insert.bind([
+                    .integer(runID), .integer(goid), .integer(encoder.firstStartNs), .integer(encoder.firstIntervalID),
+                    .integer(encoder.lastEndNs), .integer(Int64(encoder.count)), .blob(encoder.bytes),
+                ])
+                try insert.executeBound()
+                encoder = IntervalChunk.Encoder()
+            }
+            for interval in intervals {
+                encoder.append(interval)
+                if encoder.isFull { try write() }
+            }
+            try write()
+        }
     }
 
     /// The last interval_id given in this run: intervals are numbered from 1 in the order they are queued, which

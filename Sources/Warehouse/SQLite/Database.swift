@@ -53,7 +53,9 @@ public final class Database {
         _ = traceware_sqlite3_db_config_int(db, SQLITE_DBCONFIG_DEFENSIVE, 1, nil)
         _ = traceware_sqlite3_db_config_int(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nil)
         // percentile() and median(), on every connection: reports, ad-hoc SQL and saved reports may all use them.
-        let registered = SQLFunctions.register(on: db)
+        var registered = SQLFunctions.register(on: db)
+        // goroutine_intervals is a virtual table over goroutine_interval_chunks (migration 0014).
+        if registered == SQLITE_OK { registered = IntervalsModule.register(on: db) }
         guard registered == SQLITE_OK else {
             let error = DatabaseError(handle: db, code: registered, sql: nil)
             sqlite3_close_v2(db)

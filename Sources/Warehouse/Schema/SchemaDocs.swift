@@ -4,6 +4,7 @@
 ///   CREATE TABLE name ( -- doc: what a row is.
 ///       column TYPE ..., -- doc: what the column holds.
 ///   CREATE VIEW name AS -- doc: what a row is.
+///   CREATE VIRTUAL TABLE name USING module( -- doc: what a row is.   (columns one a line, as in a table)
 ///   SELECT expr AS column, -- doc: what the column holds.
 ///   ALTER TABLE name ADD COLUMN column TYPE; -- doc: what the column holds.   (in later migrations)
 ///   DROP TABLE name; / DROP VIEW name;   (a later migration replaces it: its docs go, a new CREATE brings new ones)
@@ -52,7 +53,14 @@ public enum SchemaDocs {
                 let words = code.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "(" }).map {
                     $0.uppercased()
                 }
-                if words.count >= 3, words[0] == "CREATE", words[1] == "TABLE" || words[1] == "VIEW" {
+                if words.count >= 4, words[0] == "CREATE", words[1] == "VIRTUAL", words[2] == "TABLE" {
+                    // CREATE VIRTUAL TABLE name USING module( -- doc: ...  (0014: goroutine_intervals), its
+                    // columns one a line inside the module's arguments, as a table's.
+                    let name = objectName(code, after: "TABLE")
+                    indexByName[name] = docs.count
+                    current = docs.count
+                    docs.append(TableDoc(name: name, kind: .table, doc: doc ?? "", columns: []))
+                } else if words.count >= 3, words[0] == "CREATE", words[1] == "TABLE" || words[1] == "VIEW" {
                     let kind: TableDoc.Kind = words[1] == "TABLE" ? .table : .view
                     let name = objectName(code, after: words[1])
                     indexByName[name] = docs.count
