@@ -84,7 +84,7 @@ final class BlockingProfile {
         }
     }
 
-    private var gs: [Int64: G] = [:]
+    private var gs = GoroutineTable<G>()
     /// The Summarizer's syscallingP / syscallingG (P → goroutine in a syscall on it, and back).
     private var syscallingP: [Int64: Int64] = [:]
     private var syscallingG: [Int64: Int64] = [:]

@@ -65,7 +65,7 @@ final class GoroutineIntervals {
         }
     }
 
-    private var gs: [Int64: G] = [:]
+    private var gs = GoroutineTable<G>()
     private var syscallingP: [Int64: Int64] = [:]  // P → goroutine in a syscall on it
     private var syscallingG: [Int64: Int64] = [:]  // goroutine → its P
     /// Go's rangesP: a P range attributed to the goroutine it began on.
