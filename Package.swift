@@ -21,9 +21,11 @@ let package = Package(
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         // gzip for exported profiles (Sources/Warehouse/Export/Gzip.swift says why zlib).
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // SHA-256 blocks with the x86 SHA extensions (Sources/CSHA256/sha256.c says why).
+        .target(name: "CSHA256"),
         .target(name: "GoTrace", swiftSettings: releaseSpeed),
         .target(
-            name: "Warehouse", dependencies: ["GoTrace", "CSQLite", "CZlib"], swiftSettings: releaseSpeed,
+            name: "Warehouse", dependencies: ["GoTrace", "CSQLite", "CZlib", "CSHA256"], swiftSettings: releaseSpeed,
             plugins: ["EmbedSQLPlugin"]),
         // Embeds Schema/*.sql and Queries/*.sql into Warehouse as generated Swift source.
         .executableTarget(name: "EmbedSQLTool", path: "Sources/EmbedSQLTool"),

@@ -1,6 +1,14 @@
 // Port of Go 1.27.3 src/internal/trace/base.go: the unprocessed event, the per-generation tables, and
 // the small ID types every part of the reader shares.
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Go's `timedEventArgs`: room for the arguments of any timed event (`MaxTimedEventArgs - 1` = 4),
 /// stored inline so a BaseEvent never allocates.
 struct TimedEventArgs: Sendable, Equatable {
@@ -48,11 +56,7 @@ struct BaseEvent: Sendable {
 
     /// Index into `args` where Go's `extra(version.Go122)` slice starts: the slots after the event's
     /// own arguments (`args[len(spec.Args)-1:]`), which the parser uses to pass data up into Event.
-    @inline(__always) var extraStart: Int {
-        let i = Int(typ.rawValue)
-        guard i < Tracev2.allSpecs.count else { return TimedEventArgs.count }
-        return max(0, Tracev2.allSpecs[i].args.count - 1)
-    }
+    @inline(__always) var extraStart: Int { Int(Tracev2.extraStart[Int(typ.rawValue)]) }
 
     /// Go's `e.extra(version.Go122)[i]`.
     @inline(__always) func extra(_ i: Int) -> UInt64 { args[extraStart + i] }
@@ -274,9 +278,26 @@ final class EvTable: @unchecked Sendable {
 
     init() {}
 
+    /// Guards the extra strings: the only part of a table that changes while its generation's events are
+    /// being delivered (the ordering adds a task's type as it orders the task's end), so a consumer that
+    /// reads events on another thread than the reader (the ingest reads ahead on its own thread) may read
+    /// them while the reader adds one. Everything else is filled before the generation's first event.
+    private let extraLock: UnsafeMutablePointer<pthread_mutex_t> = {
+        let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        pthread_mutex_init(lock, nil)
+        return lock
+    }()
+
+    deinit {
+        pthread_mutex_destroy(extraLock)
+        extraLock.deallocate()
+    }
+
     /// Go's `addExtraString`: a unique ID for s in this table ("" is always 0).
     func addExtraString(_ s: String) -> ExtraStringID {
         if s.isEmpty { return ExtraStringID(0) }
+        pthread_mutex_lock(extraLock)
+        defer { pthread_mutex_unlock(extraLock) }
         if let id = extraStringIDs[s] { return id }
         nextExtra = ExtraStringID(nextExtra.rawValue &+ 1)
         let id = nextExtra
@@ -288,6 +309,8 @@ final class EvTable: @unchecked Sendable {
     /// Go's `getExtraString`; unknown IDs give "" (Go would panic; only our own IDs reach it).
     func getExtraString(_ id: ExtraStringID) -> String {
         if id.rawValue == 0 { return "" }
+        pthread_mutex_lock(extraLock)
+        defer { pthread_mutex_unlock(extraLock) }
         let i = id.rawValue &- 1
         guard i < UInt64(extraStrings.count) else { return "" }
         return extraStrings[Int(i)]

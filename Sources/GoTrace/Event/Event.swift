@@ -249,9 +249,10 @@ public struct Event: Sendable {
     public var stack: Stack {
         if base.typ == evSync { return .noStack }
         if base.typ == Tracev2.evCPUSample { return Stack(table: table, id: StackID(base.args[0])) }
-        guard let spec, let first = spec.stackIDs.first else { return .noStack }
         // The main context's stack is always the first StackIDs entry; minus one for the peeled timestamp.
-        let id = base.args[first - 1]
+        let index = Tracev2.stackArgIndex[Int(base.typ.rawValue)]
+        guard index >= 0 else { return .noStack }
+        let id = base.args[Int(index)]
         if id == 0 { return .noStack }
         return Stack(table: table, id: StackID(id))
     }

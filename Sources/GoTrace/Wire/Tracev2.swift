@@ -316,6 +316,23 @@ public enum Tracev2 {
         return t
     }()
 
+    /// Per-type index into a BaseEvent's args of the event's own stack id (the first StackIDs entry, minus one
+    /// for the peeled timestamp), or -1 without one: Event.stack reads this instead of copying the spec (its
+    /// arrays cost a retain and release each, on every event).
+    static let stackArgIndex: [Int8] = {
+        var t = [Int8](repeating: -1, count: 256)
+        for (i, s) in allSpecs.enumerated() { if let first = s.stackIDs.first { t[i] = Int8(first - 1) } }
+        return t
+    }()
+
+    /// Per-type start of Go's `extra(version.Go122)` slots in a BaseEvent's args (`len(spec.Args)-1`, at least
+    /// 0; past the end for types beyond the specs), for the same reason.
+    static let extraStart: [Int8] = {
+        var t = [Int8](repeating: Int8(TimedEventArgs.count), count: 256)
+        for (i, s) in allSpecs.enumerated() { t[i] = Int8(max(0, s.args.count - 1)) }
+        return t
+    }()
+
     /// Go's `tracev2.EventNames(specs)`.
     public static func eventNames(_ specs: [EventSpec]) -> [String: EventType] {
         var m: [String: EventType] = [:]

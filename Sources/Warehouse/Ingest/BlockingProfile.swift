@@ -84,7 +84,7 @@ final class BlockingProfile {
         }
     }
 
-    private var gs: [Int64: G] = [:]
+    private var gs = GoroutineTable<G>()
     /// The Summarizer's syscallingP / syscallingG (P → goroutine in a syscall on it, and back).
     private var syscallingP: [Int64: Int64] = [:]
     private var syscallingG: [Int64: Int64] = [:]
@@ -109,6 +109,30 @@ final class BlockingProfile {
     /// A profile row in the making, keyed by kind (bits 56..), category (32..55) and Go's stack key (0..31): one
     /// integer hashes faster than a struct of three, and this runs once per interval.
     private var totals: [SlotKey: Totals] = [:]
+    /// In front of `totals`, which every counted interval adds to: the entries in use, by key, in a direct-mapped
+    /// cache (a worker pool counts under a few dozen keys), merged into `totals` when evicted and at the end.
+    /// Hashing a SlotKey for every interval was 1% of a pool ingest's CPU.
+    private var recentKeys = [SlotKey](repeating: SlotKey(key: -1, slot: -1), count: 256)
+    private var recentTotals = [Totals](repeating: Totals(), count: 256)
+
+    @inline(__always) private func add(_ key: SlotKey, _ ns: Int64, _ blocked: Int64) {
+        let mixed = UInt64(bitPattern: key.key) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(UInt32(bitPattern: key.slot))
+        let i = Int(truncatingIfNeeded: (mixed ^ mixed >> 29) & 255)
+        if recentKeys[i] != key {
+            if recentKeys[i].slot >= 0 { totals[recentKeys[i], default: Totals()].merge(recentTotals[i]) }
+            recentKeys[i] = key
+            recentTotals[i] = Totals()
+        }
+        recentTotals[i].add(ns, blocked)
+    }
+
+    /// Moves every cached entry into `totals`.
+    private func flushRecent() {
+        for i in recentKeys.indices where recentKeys[i].slot >= 0 {
+            totals[recentKeys[i], default: Totals()].merge(recentTotals[i])
+            recentKeys[i] = SlotKey(key: -1, slot: -1)
+        }
+    }
     private struct SlotKey: Hashable {
         var key: Int64
         var slot: Int32
@@ -148,7 +172,8 @@ final class BlockingProfile {
     private lazy var wokenCategory = category("woken")
     private lazy var syscallCategory = category(BlockCategory.syscall.rawValue)
     /// Category of a sync or net wait per (stack, reason), as GoroutineIntervals computes goroutine_states.category.
-    private var waitCategories: [Int64: (reason: String, category: Int32)] = [:]
+    /// Indexed by the stack id (a run's stack ids count up from 1), as GoroutineIntervals' categoryCache.
+    private var waitCategories: [(reason: String, category: Int32)?] = []
 
     init(writer: RunWriter) { self.writer = writer }
 
@@ -368,9 +393,15 @@ final class BlockingProfile {
         guard let id = try stackID(st.stack) else {
             return category(BlockCategory.classify(state: .waiting, reason: st.reason, frames: []))
         }
-        if let known = waitCategories[id], known.reason == st.reason { return known.category }
+        let slot = Int(id)
+        if slot < waitCategories.count, let known = waitCategories[slot], known.reason == st.reason {
+            return known.category
+        }
         let category = self.category(BlockCategory.classify(state: .waiting, reason: st.reason, frames: st.stack.frames()))
-        waitCategories[id] = (st.reason, category)
+        if slot >= waitCategories.count {
+            waitCategories.append(contentsOf: repeatElement(nil, count: slot + 1 - waitCategories.count))
+        }
+        waitCategories[slot] = (st.reason, category)
         return category
     }
 
@@ -402,7 +433,7 @@ final class BlockingProfile {
         if labels[kind][pcKey].seq < p.seq { labels[kind][pcKey] = (p.seq, p.stackID ?? 0) }
         var blocked: Int64 = 0
         if let from = p.blockedFrom { blocked = max(0, clipEnd &- max(from, clipStart)) }
-        totals[SlotKey(key: Self.key(p.kind, p.category, p.pcKey), slot: slot(of: g)), default: Totals()].add(ns, blocked)
+        add(SlotKey(key: Self.key(p.kind, p.category, p.pcKey), slot: slot(of: g)), ns, blocked)
     }
 
     /// Go's stack key (cmd/trace/pprof.go, stackMap): the first pprofMaxStack (128) PCs, padded with zeros. Go
@@ -445,6 +476,7 @@ final class BlockingProfile {
         // blocking_profile: the slots summed; blocking_profile_functions: the slots of one name summed.
         var rows: [Int64: Totals] = [:]
         var byFunction: [Int64: [String: Totals]] = [:]
+        flushRecent()
         for (k, total) in totals {
             rows[k.key, default: Totals()].merge(total)
             let function = slotFunction[Int(k.slot)]

@@ -70,7 +70,7 @@ final class GoroutineIntervals {
         }
     }
 
-    private var gs: [Int64: G] = [:]
+    private var gs = GoroutineTable<G>()
     private var syscallingP: [Int64: Int64] = [:]  // P → goroutine in a syscall on it
     private var syscallingG: [Int64: Int64] = [:]  // goroutine → its P
     /// Go's rangesP: a P range attributed to the goroutine it began on.
@@ -81,7 +81,9 @@ final class GoroutineIntervals {
     private var rangesP: [RangeP: Int64] = [:]
     /// Category per warehouse stack id, with the reason it was computed for (a stack is nearly always
     /// blocked with one reason; a different one recomputes).
-    private var categoryCache: [Int64: (reason: String, category: String)] = [:]
+    /// Indexed by the stack id (a run's stack ids count up from 1): an array, not a dictionary, since every
+    /// wait looks it up.
+    private var categoryCache: [(reason: String, category: String)?] = []
 
     init(writer: RunWriter) {
         self.writer = writer
@@ -380,9 +382,13 @@ final class GoroutineIntervals {
         guard let id = try stackID(stack) else {
             return BlockCategory.classify(state: state, reason: reason, frames: [])
         }
-        if let known = categoryCache[id], known.reason == reason { return known.category }
+        let slot = Int(id)
+        if slot < categoryCache.count, let known = categoryCache[slot], known.reason == reason { return known.category }
         let category = BlockCategory.classify(state: state, reason: reason, frames: stack.frames())
-        categoryCache[id] = (reason, category)
+        if slot >= categoryCache.count {
+            categoryCache.append(contentsOf: repeatElement(nil, count: slot + 1 - categoryCache.count))
+        }
+        categoryCache[slot] = (reason, category)
         return category
     }
 

@@ -1,3 +1,4 @@
+import CSHA256
 import Foundation
 
 /// SHA-256 (FIPS 180-4), streaming. The warehouse keys runs by the hash of their source file;
@@ -20,7 +21,32 @@ public struct SHA256 {
     private var pending: [UInt8] = []
     private var length: UInt64 = 0
 
-    public init() { pending.reserveCapacity(64) }
+    /// Whether blocks go to the x86 SHA extensions (CSHA256: 48 MB in 0.04 s instead of 0.4 s, and the hash
+    /// runs alone before the trace is read); this portable code is the fallback and the reference.
+    private let accelerated: Bool
+
+    static let hasSHAExtensions = csha256_available() == 1
+
+    public init() { self.init(accelerated: Self.hasSHAExtensions) }
+
+    /// `accelerated: false` forces the portable code (the tests compare the two).
+    init(accelerated: Bool) {
+        self.accelerated = accelerated && Self.hasSHAExtensions
+        pending.reserveCapacity(64)
+    }
+
+    /// Compresses whole 64-byte blocks.
+    private mutating func compressBlocks(_ bytes: UnsafeRawBufferPointer) {
+        let blocks = bytes.count / 64
+        guard blocks > 0 else { return }
+        if accelerated, let base = bytes.baseAddress {
+            h.withUnsafeMutableBufferPointer { state in
+                csha256_blocks(state.baseAddress!, base.assumingMemoryBound(to: UInt8.self), blocks)
+            }
+            return
+        }
+        for i in 0..<blocks { compress(UnsafeRawBufferPointer(rebasing: bytes[i * 64..<i * 64 + 64])) }
+    }
 
     public mutating func update(_ bytes: UnsafeRawBufferPointer) {
         length &+= UInt64(bytes.count)
@@ -30,14 +56,14 @@ public struct SHA256 {
             pending.append(contentsOf: bytes[0..<take])
             offset = take
             if pending.count == 64 {
-                pending.withUnsafeBytes { compress($0) }
+                let block = pending
+                block.withUnsafeBytes { compressBlocks($0) }
                 pending.removeAll(keepingCapacity: true)
             }
         }
-        while bytes.count - offset >= 64 {
-            compress(UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + 64]))
-            offset += 64
-        }
+        let whole = (bytes.count - offset) / 64 * 64
+        compressBlocks(UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + whole]))
+        offset += whole
         if offset < bytes.count { pending.append(contentsOf: bytes[offset...]) }
     }
 

@@ -53,7 +53,8 @@ public struct EventStreamRowSource: TraceRowSource {
         path: String, into writer: RunWriter, progress: (IngestProgress) -> Void,
         keep: (events: Int64, damage: TraceDamage)?
     ) throws -> TraceFacts {
-        var stream = try open(path)
+        // Read ahead on a thread of its own: the trackers and rows keep this one busy.
+        let stream = ReadAheadStream(try open(path))
         let rows = EventRows(writer: writer)
         var sinceProgress = 0
         var events: Int64 = 0
