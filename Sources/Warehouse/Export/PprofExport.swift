@@ -62,16 +62,22 @@ public enum PprofExport {
         if kind == .cpu && selection.byRegions {
             throw ExportError("--region and --task-type apply to sync, net, syscall and sched")
         }
-        let statement = try db.prepare(try fastSQL(run: runID, kind: kind, selection: selection, on: db) ?? sql)
+        let windows = try regionWindows(run: runID, selection: selection, on: db)
+        let statement = try db.prepare(
+            windows != nil ? blockingSQL(for: kind, perInterval: true)
+                : try fastSQL(run: runID, kind: kind, selection: selection, on: db) ?? sql)
         // Each form of the query uses the parameters it needs.
         var bindings = selection.bindings
         bindings[":run_id"] = .integer(runID)
         bindings[":kind"] = .text(kind.rawValue)
-        bindings[":windows"] = try regionWindows(run: runID, selection: selection, on: db).map(DatabaseValue.text) ?? .null
+        bindings[":windows"] = windows.map { DatabaseValue.text($0.json) } ?? .null
         for (name, value) in bindings {
             if let index = try? statement.parameterIndex(name) { try statement.bind(value, at: index) }
         }
-        while try statement.step() {
+        if let windows {
+            profile.samples = try windowedSamples(statement, windows: windows.byGoid, selection: selection)
+        }
+        while windows == nil, try statement.step() {
             let stack: Int64? = statement.isNull(at: 0) ? nil : statement.int64(at: 0)
             let category = statement.string(at: 1) ?? ""
             let function = statement.string(at: 2) ?? ""
@@ -110,8 +116,11 @@ public enum PprofExport {
     /// runs to it), sorted by (start, end), keeping only those that start at or after the end of the last kept
     /// one (Go's "outermost" regions; Go quirk, kept: of two regions with the same start, the shorter is kept
     /// and the enclosing one dropped). An interval then counts its overlap with each window. As JSON
-    /// [[goid, start, end], ...]; nil without such a selection.
-    static func regionWindows(run runID: Int64, selection: Selection, on db: Database) throws -> String? {
+    /// [[goid, start, end], ...] (for the SQL's goroutine filter) and by goroutine, in time order (for
+    /// `windowedSamples`); nil without such a selection.
+    static func regionWindows(run runID: Int64, selection: Selection, on db: Database) throws
+        -> (json: String, byGoid: [Int64: [(start: Int64, end: Int64)]])?
+    {
         guard selection.byRegions else { return nil }
         let runEnd = try db.scalarInt64("SELECT end_ns FROM runs WHERE run_id = ?", [.integer(runID)]) ?? 0
         let statement = try db.prepare("""
@@ -125,6 +134,7 @@ public enum PprofExport {
         try statement.bind([.integer(runID), selection.region.map(DatabaseValue.text) ?? .null,
                             selection.taskType.map(DatabaseValue.text) ?? .null, .integer(runEnd)])
         var out = "["
+        var byGoid: [Int64: [(start: Int64, end: Int64)]] = [:]
         var goid: Int64?
         var last = Int64.min
         while try statement.step() {
@@ -132,10 +142,66 @@ public enum PprofExport {
             if g != goid { goid = g; last = Int64.min }
             guard last <= start else { continue }
             last = end
-            if out.count > 1 { out += "," }
+            if out.utf8.count > 1 { out += "," }
             out += "[\(g),\(start),\(end)]"
+            byGoid[g, default: []].append((start, end))
         }
-        return out + "]"
+        return (out + "]", byGoid)
+    }
+
+    /// The samples of a region-windowed profile from the per-interval rows of `blockingSQL(perInterval: true)`
+    /// (stack_id, category, start_function, goid, start_ns, end_ns): each interval counts its overlap with each
+    /// of its goroutine's windows, clipped to the selection's [from, to], and an interval with no overlap is not
+    /// counted, as Go's region profiles do. Done here rather than in SQL: a correlated subquery over the
+    /// windows costs a scan of all of them per interval (a whole service run's 1M regions: minutes); a
+    /// goroutine's windows are sorted and disjoint, so a binary search finds the first that can overlap.
+    /// Ordered as the SQL form orders its groups (stack_id with NULL first, category, start_function, bytewise).
+    static func windowedSamples(
+        _ statement: Statement, windows: [Int64: [(start: Int64, end: Int64)]], selection: Selection
+    ) throws -> [PprofProfile.Sample] {
+        struct Key: Hashable { var stack: Int64?; var category: String; var function: String? }
+        var totals: [Key: (count: Int64, ns: Int64)] = [:]
+        while try statement.step() {
+            guard let list = windows[statement.int64(at: 3)] else { continue }
+            let start = statement.int64(at: 4), end = statement.int64(at: 5)
+            let lo = max(start, selection.fromNs ?? start), hi = min(end, selection.toNs ?? end)
+            // The first window that ends after lo: earlier ones cannot overlap [lo, hi].
+            var first = 0, upper = list.count
+            while first < upper {
+                let mid = (first + upper) / 2
+                if list[mid].end <= lo { first = mid + 1 } else { upper = mid }
+            }
+            var ns: Int64 = 0
+            var i = first
+            while i < list.count, list[i].start < hi {
+                ns += max(0, min(hi, list[i].end) - max(lo, list[i].start))
+                i += 1
+            }
+            guard ns > 0 else { continue }
+            let key = Key(
+                stack: statement.isNull(at: 0) ? nil : statement.int64(at: 0), category: statement.string(at: 1) ?? "",
+                function: statement.string(at: 2))
+            totals[key, default: (0, 0)].count += 1
+            totals[key, default: (0, 0)].ns += ns
+        }
+        func before(_ a: String?, _ b: String?) -> Bool? {
+            if a == b { return nil }
+            guard let a else { return true }
+            guard let b else { return false }
+            return Array(a.utf8).lexicographicallyPrecedes(Array(b.utf8))
+        }
+        return totals.sorted { x, y in
+            if x.key.stack != y.key.stack {
+                guard let a = x.key.stack else { return true }
+                guard let b = y.key.stack else { return false }
+                return a < b
+            }
+            return before(x.key.category, y.key.category) ?? before(x.key.function, y.key.function) ?? false
+        }.map { key, value in
+            var labels: [(key: String, value: String)] = [("start_function", key.function ?? "")]
+            labels.append(("category", key.category))
+            return .init(stackID: key.stack, values: [value.count, value.ns], labels: labels)
+        }
     }
 
     /// Frames of the given stacks, innermost first.
@@ -240,7 +306,9 @@ public enum PprofExport {
     // compare both with Go.
     /// The query of one kind: only that kind's branch, so SQLite neither materializes nor scans the others'
     /// intervals (the all-kinds form took most of its time building the temporary tables of kinds not asked).
-    static func blockingSQL(for kind: Kind?) -> String {
+    /// perInterval: the counted intervals one by one (stack_id, category, start_function, goid, start_ns,
+    /// end_ns) for `windowedSamples`, instead of the totals.
+    static func blockingSQL(for kind: Kind?, perInterval: Bool = false) -> String {
         let sched = """
             sched AS (
                 SELECT * FROM (
@@ -348,9 +416,14 @@ public enum PprofExport {
                 -- Open at the end of the trace (Go counts an interval only when it ends): the goroutine did not end then.
                 WHERE NOT (end_ns >= (SELECT end_ns FROM run) AND (ended_ns IS NULL OR ended_ns > end_ns))
             )
-            SELECT stack_id, category, start_function, count(*), sum(ns)
-            FROM counted WHERE ns > 0 GROUP BY stack_id, category, start_function
-            ORDER BY stack_id, category, start_function
+            \(perInterval ? """
+                SELECT stack_id, category, start_function, goid, start_ns, end_ns FROM attributed
+                WHERE NOT (end_ns >= (SELECT end_ns FROM run) AND (ended_ns IS NULL OR ended_ns > end_ns))
+                """ : """
+                SELECT stack_id, category, start_function, count(*), sum(ns)
+                FROM counted WHERE ns > 0 GROUP BY stack_id, category, start_function
+                ORDER BY stack_id, category, start_function
+                """)
             """
     }
 
