@@ -27,11 +27,47 @@ final class GoroutineIntervals {
     private var syncTs: Int64 = 0
     private(set) var lastTs: Int64 = 0
 
+    /// A (reason, category) pair of this run's intervals, looked up once when an interval opens: the rows, the
+    /// tallies and the lock-wait test then use its codes, not the strings (a few string compares per interval
+    /// were a visible share of a pool ingest).
+    struct Label {
+        var reason: String
+        var category: String
+        /// RunWriter's codes, for the interval rows.
+        var reasonCode: Int32
+        var categoryCode: Int32
+        /// The one definition of a lock wait (category mutex or rwmutex; BlockCategory).
+        var isLock: Bool
+        /// The runnable row Go's quirk adds for a syscall still blocked at the end (GoroutineSummaries).
+        var isOpenBlockedSyscall: Bool
+    }
+    /// Indexed by a label's code; a run has a handful.
+    private var labels: [Label] = []
+    private var lastLabel: Int32 = -1
+
+    private func label(_ reason: String, _ category: String) -> Int32 {
+        if lastLabel >= 0 {
+            let l = labels[Int(lastLabel)]
+            if l.reason == reason && l.category == category { return lastLabel }
+        }
+        for i in labels.indices where labels[i].reason == reason && labels[i].category == category {
+            lastLabel = Int32(i)
+            return lastLabel
+        }
+        labels.append(
+            Label(
+                reason: reason, category: category, reasonCode: writer.reasonCode(reason),
+                categoryCode: writer.categoryCode(category), isLock: category == "mutex" || category == "rwmutex",
+                isOpenBlockedSyscall: reason == GoroutineIntervals.openBlockedSyscallReason))
+        lastLabel = Int32(labels.count - 1)
+        return lastLabel
+    }
+
     /// An interval in progress: where it began and what to record about it.
     private struct Open {
         var start: Int64
-        var reason: String = ""
-        var category: String = ""
+        /// Its reason and category (`labels`).
+        var label: Int32
         var stackID: Int64? = nil
         var procID: Int64? = nil
         var threadID: Int64? = nil
@@ -83,7 +119,18 @@ final class GoroutineIntervals {
     /// blocked with one reason; a different one recomputes).
     /// Indexed by the stack id (a run's stack ids count up from 1): an array, not a dictionary, since every
     /// wait looks it up.
-    private var categoryCache: [(reason: String, category: String)?] = []
+    private var categoryCache: [(reason: String, label: Int32)?] = []
+    /// The labels of running rows, syscall rows, and the last runnable reason's.
+    private lazy var noLabel = label("", "")
+    private lazy var syscallLabel = label("", BlockCategory.syscall.rawValue)
+    private var lastRunnable: (reason: String, label: Int32)?
+
+    private func runnableLabel(_ reason: String) -> Int32 {
+        if let last = lastRunnable, last.reason == reason { return last.label }
+        let code = label(reason, BlockCategory.classify(state: .runnable, reason: reason, frames: []))
+        lastRunnable = (reason, code)
+        return code
+    }
 
     init(writer: RunWriter) {
         self.writer = writer
@@ -218,11 +265,11 @@ final class GoroutineIntervals {
                 // No P since the sync: syscall block time up to now; from now on plain syscall time
                 // (Go quirk: the "transition in" below counts the rest as SyscallTime even without a P).
                 try write(
-                    g, .syscallBlocked, reason: "", category: BlockCategory.syscall.rawValue, start: syncTs, end: t,
+                    g, .syscallBlocked, label: syscallLabel, start: syncTs, end: t,
                     stackID: nil, procID: nil, threadID: threadID)
             } else if new == GoState.waiting.rawValue && st.reason == "forever" {
                 try write(
-                    g, .waiting, reason: st.reason, category: try category(.waiting, st.reason, st.stack),
+                    g, .waiting, label: try waitingLabel(st.reason, st.stack),
                     start: syncTs, end: t, stackID: try stackID(st.stack), procID: procID, threadID: threadID)
             }
         case .notExist:
@@ -266,7 +313,7 @@ final class GoroutineIntervals {
         let start = GoState(rawValue: old) == .undetermined ? syncTs : t
         switch GoState(rawValue: new) {
         case .running:
-            g.running = Open(start: start, procID: procID, threadID: threadID)
+            g.running = Open(start: start, label: noLabel, procID: procID, threadID: threadID)
             paths.opened(g.path, .running, start: start)
             if g.row.startedNs == nil { g.row.startedNs = t }
         case .runnable:
@@ -274,14 +321,13 @@ final class GoroutineIntervals {
             let fromOutside =
                 GoState(rawValue: old) == .waiting && ev.goroutine.rawValue < 0 && (st.stack.isNoStack || st.stack.idInGeneration == 0)
             g.runnable = Open(
-                start: start, reason: st.reason,
-                category: BlockCategory.classify(state: .runnable, reason: st.reason, frames: []),
+                start: start, label: runnableLabel(st.reason),
                 stackID: try stackID(fromOutside ? ev.stack : st.stack), procID: procID, threadID: threadID)
             paths.opened(g.path, .runnable, start: start)
         case .waiting:
             if st.reason != "forever" {
                 g.waiting = Open(
-                    start: start, reason: st.reason, category: try category(.waiting, st.reason, st.stack),
+                    start: start, label: try waitingLabel(st.reason, st.stack),
                     stackID: try stackID(st.stack), procID: procID, threadID: threadID)
                 paths.opened(g.path, .waiting, start: start)
             } else {
@@ -296,7 +342,7 @@ final class GoroutineIntervals {
             syscallingG[id] = p
             let syscallStart = (GoState(rawValue: old) == .undetermined && procID != nil) ? syncTs : t
             g.syscall = Open(
-                start: syscallStart, category: BlockCategory.syscall.rawValue, stackID: try stackID(st.stack),
+                start: syscallStart, label: syscallLabel, stackID: try stackID(st.stack),
                 procID: procID, threadID: threadID)
             paths.opened(g.path, .syscall, start: syscallStart)
         default:
@@ -319,7 +365,7 @@ final class GoroutineIntervals {
                 // which Go's sched profile counts under: kept, with no waker goroutine.
                 let waker = ev.goroutine.rawValue
                 try write(
-                    g, .waiting, reason: open.reason, category: open.category, start: open.start, end: t,
+                    g, .waiting, label: open.label, start: open.start, end: t,
                     stackID: open.stackID, procID: open.procID, threadID: open.threadID,
                     wakerGoid: waker >= 0 ? waker : nil, wakerStackID: try stackID(ev.stack))
                 g.waiting = nil
@@ -353,43 +399,44 @@ final class GoroutineIntervals {
 
     private func emit(_ g: G, _ state: GoroutineStateName, _ open: Open, end: Int64) throws {
         try write(
-            g, state, reason: open.reason, category: open.category, start: open.start, end: end, stackID: open.stackID,
+            g, state, label: open.label, start: open.start, end: end, stackID: open.stackID,
             procID: open.procID, threadID: open.threadID)
     }
 
     /// Every goroutine_states row goes through here, so the summaries sum exactly the rows written.
     @inline(__always)
     private func write(
-        _ g: G, _ state: GoroutineStateName, reason: String, category: String, start: Int64, end: Int64,
+        _ g: G, _ state: GoroutineStateName, label code: Int32, start: Int64, end: Int64,
         stackID: Int64?, procID: Int64?, threadID: Int64?, wakerGoid: Int64? = nil, wakerStackID: Int64? = nil
     ) throws {
+        let label = labels[Int(code)]
         try writer.insertGoroutineState(
-            g.chunk, state: state, reason: reason, category: category, startNs: start, endNs: end,
-            stackID: stackID, procID: procID, threadID: threadID, wakerGoid: wakerGoid, wakerStackID: wakerStackID)
-        summaries.record(
-            &g.tally, name: g.row.startFunction, state, reason: reason, category: category, ns: end &- start,
-            stackID: stackID)
+            g.chunk, state: state, reasonCode: label.reasonCode, categoryCode: label.categoryCode, startNs: start,
+            endNs: end, stackID: stackID, procID: procID, threadID: threadID, wakerGoid: wakerGoid,
+            wakerStackID: wakerStackID)
+        summaries.record(&g.tally, name: g.row.startFunction, state, label, code, ns: end &- start, stackID: stackID)
         paths.closed(
-            g.path, state, reason: reason, category: category, start: start, end: end, stackID: stackID,
+            g.path, state, reason: label.reason, category: label.category, start: start, end: end, stackID: stackID,
             waker: wakerGoid)
-        if state == .waiting && (category == "mutex" || category == "rwmutex") {
+        if state == .waiting && label.isLock {
             lockHolders.record(goid: g.row.goid, stackID: stackID, wakerStackID: wakerStackID, ns: end &- start)
         }
         if state == .running { gcRollups.running(goid: g.row.goid, ns: end &- start) }
     }
 
-    private func category(_ state: GoroutineStateName, _ reason: String, _ stack: Stack) throws -> String {
+    /// The label of a wait with this reason and stack.
+    private func waitingLabel(_ reason: String, _ stack: Stack) throws -> Int32 {
         guard let id = try stackID(stack) else {
-            return BlockCategory.classify(state: state, reason: reason, frames: [])
+            return label(reason, BlockCategory.classify(state: .waiting, reason: reason, frames: []))
         }
         let slot = Int(id)
-        if slot < categoryCache.count, let known = categoryCache[slot], known.reason == reason { return known.category }
-        let category = BlockCategory.classify(state: state, reason: reason, frames: stack.frames())
+        if slot < categoryCache.count, let known = categoryCache[slot], known.reason == reason { return known.label }
+        let code = label(reason, BlockCategory.classify(state: .waiting, reason: reason, frames: stack.frames()))
         if slot >= categoryCache.count {
             categoryCache.append(contentsOf: repeatElement(nil, count: slot + 1 - categoryCache.count))
         }
-        categoryCache[slot] = (reason, category)
-        return category
+        categoryCache[slot] = (reason, code)
+        return code
     }
 
     /// Go's finalize with a trigger: the goroutine ended (or blocked forever) at `t`.
@@ -426,8 +473,7 @@ final class GoroutineIntervals {
                 if let blocked = g.syscallBlockTime {
                     var wait = open
                     wait.start = blocked
-                    wait.reason = GoroutineIntervals.openBlockedSyscallReason
-                    wait.category = BlockCategory.syscall.rawValue
+                    wait.label = label(GoroutineIntervals.openBlockedSyscallReason, BlockCategory.syscall.rawValue)
                     try emit(g, .runnable, wait, end: end)
                 }
             }

@@ -7,6 +7,8 @@ struct GoroutineTally {
         var state: GoroutineStateName
         var reason: String
         var category: String
+        /// GoroutineIntervals' code of (reason, category) in this run: compared instead of the strings.
+        var label: Int32
         var intervals: Int64
         var ns: Int64
     }
@@ -39,14 +41,14 @@ struct GoroutineTally {
     var group: GoroutineSummaries.Group?
 
     @inline(__always)
-    mutating func add(_ state: GoroutineStateName, _ reason: String, _ category: String, _ ns: Int64) {
-        for i in entries.indices
-        where entries[i].state == state && entries[i].reason == reason && entries[i].category == category {
+    mutating func add(_ state: GoroutineStateName, _ label: GoroutineIntervals.Label, _ code: Int32, _ ns: Int64) {
+        for i in entries.indices where entries[i].label == code && entries[i].state == state {
             entries[i].intervals &+= 1
             entries[i].ns &+= ns
             return
         }
-        entries.append(Entry(state: state, reason: reason, category: category, intervals: 1, ns: ns))
+        entries.append(
+            Entry(state: state, reason: label.reason, category: label.category, label: code, intervals: 1, ns: ns))
     }
 
     /// Sum of a state's time.
@@ -60,7 +62,7 @@ struct GoroutineTally {
     /// Undetermined gets a fresh summary; its rows stay in goroutine_states, so they stay counted here).
     mutating func absorb(_ other: GoroutineTally) {
         for e in other.entries {
-            if let i = entries.firstIndex(where: { $0.state == e.state && $0.reason == e.reason && $0.category == e.category }) {
+            if let i = entries.firstIndex(where: { $0.state == e.state && $0.label == e.label }) {
                 entries[i].intervals &+= e.intervals
                 entries[i].ns &+= e.ns
             } else {
@@ -101,8 +103,7 @@ final class GoroutineSummaries {
         @inline(__always) func addWait(_ ns: Int64) { counts[ns, default: 0] &+= 1 }
 
         func add(_ e: GoroutineTally.Entry) {
-            for i in entries.indices
-            where entries[i].state == e.state && entries[i].reason == e.reason && entries[i].category == e.category {
+            for i in entries.indices where entries[i].label == e.label && entries[i].state == e.state {
                 entries[i].intervals &+= e.intervals
                 entries[i].ns &+= e.ns
                 return
@@ -129,14 +130,14 @@ final class GoroutineSummaries {
     /// One interval written to goroutine_states, of a goroutine currently named `name` ('' while unknown).
     @inline(__always)
     func record(
-        _ tally: inout GoroutineTally, name: String, _ state: GoroutineStateName, reason: String, category: String,
-        ns: Int64, stackID: Int64?
+        _ tally: inout GoroutineTally, name: String, _ state: GoroutineStateName, _ label: GoroutineIntervals.Label,
+        _ code: Int32, ns: Int64, stackID: Int64?
     ) {
-        tally.add(state, reason, category, ns)
+        tally.add(state, label, code, ns)
         switch state {
         case .runnable:
             // The row Go's quirk adds for a syscall still blocked at the end is no wait (as sched-latency says).
-            if reason == GoroutineIntervals.openBlockedSyscallReason { return }
+            if label.isOpenBlockedSyscall { return }
             if let group = tally.group {
                 group.addWait(ns)
             } else if !name.isEmpty {
@@ -146,14 +147,14 @@ final class GoroutineSummaries {
                 tally.pendingWaits.append(ns)
             }
         case .waiting:
-            guard let stackID, category == "mutex" || category == "rwmutex" else { return }
+            guard let stackID, label.isLock else { return }
             tally.lockWaitLengths.append(ns)
             for i in tally.lockWaits.indices where tally.lockWaits[i].stackID == stackID {
                 tally.lockWaits[i].intervals &+= 1
                 tally.lockWaits[i].ns &+= ns
                 return
             }
-            tally.lockWaits.append(GoroutineTally.LockWait(stackID: stackID, category: category, intervals: 1, ns: ns))
+            tally.lockWaits.append(GoroutineTally.LockWait(stackID: stackID, category: label.category, intervals: 1, ns: ns))
         default:
             break
         }

@@ -499,10 +499,27 @@ public final class RunWriter {
         endNs: Int64, stackID: Int64?, procID: Int64?, threadID: Int64?, wakerGoid: Int64? = nil,
         wakerStackID: Int64? = nil
     ) throws {
+        try insertGoroutineState(
+            chunk, state: state, reasonCode: reasonCode(reason), categoryCode: categoryCode(category), startNs: startNs,
+            endNs: endNs, stackID: stackID, procID: procID, threadID: threadID, wakerGoid: wakerGoid,
+            wakerStackID: wakerStackID)
+    }
+
+    /// This run's small code of a reason or a category (for insertGoroutineState's codes): a caller that keeps
+    /// them with its open intervals looks each string up once per interval kind, not on every row.
+    func reasonCode(_ reason: String) -> Int32 { smallCode(reason, in: &reasonCodes) }
+    func categoryCode(_ category: String) -> Int32 { smallCode(category, in: &categoryCodes) }
+
+    /// insertGoroutineState with the reason and category as reasonCode/categoryCode gave them.
+    func insertGoroutineState(
+        _ chunk: OpenIntervalChunk, state: GoroutineStateName, reasonCode: Int32, categoryCode: Int32, startNs: Int64,
+        endNs: Int64, stackID: Int64?, procID: Int64?, threadID: Int64?, wakerGoid: Int64? = nil,
+        wakerStackID: Int64? = nil
+    ) throws {
         let kind = try kindID(
             IntervalKind(
-                state: Int32(state.index), reason: smallCode(reason, in: &reasonCodes),
-                category: smallCode(category, in: &categoryCodes), procID: procID ?? -1, threadID: threadID ?? -1))
+                state: Int32(state.index), reason: reasonCode, category: categoryCode, procID: procID ?? -1,
+                threadID: threadID ?? -1))
         lastIntervalID += 1
         // interval_id only grows, so the key order (start_ns, interval_id) breaks only when the start goes back.
         if chunk.encoder.count > 0 && startNs < chunk.encoder.lastStartNs { chunk.unsorted = true }
@@ -647,9 +664,36 @@ public final class RunWriter {
 
     /// The run's kind_id of `kind`, queueing its goroutine_interval_kinds row when it is new. Ids count from 0
     /// in order of first use: the commonest kinds come early and take 0 or 1 byte in a row.
+    /// A direct-mapped cache in front of `kindIDs`. A goroutine's intervals alternate between kinds (running on
+    /// a P, runnable, waiting), so `lastKind` mostly misses, and hashing the key with the standard Hasher cost
+    /// about 5% of a pool ingest. id -1: empty slot.
+    private struct KindSlot {
+        var kind: IntervalKind
+        var id: Int64
+    }
+    private var kindCache = [KindSlot](
+        repeating: KindSlot(kind: IntervalKind(state: -1, reason: -1, category: -1, procID: -1, threadID: -1), id: -1),
+        count: 256)
+
+    @inline(__always)
+    private static func kindSlot(_ kind: IntervalKind) -> Int {
+        var h = UInt64(UInt32(bitPattern: kind.state)) | UInt64(UInt32(bitPattern: kind.reason)) << 8
+            | UInt64(UInt32(bitPattern: kind.category)) << 24
+        h ^= UInt64(bitPattern: kind.procID) &* 0x9E37_79B9_7F4A_7C15
+        h ^= UInt64(bitPattern: kind.threadID) &* 0xC2B2_AE3D_27D4_EB4F
+        return Int(truncatingIfNeeded: (h &* 0x9E37_79B9_7F4A_7C15) >> 56)
+    }
+
     @inline(__always)
     private func kindID(_ kind: IntervalKind) throws -> Int64 {
         if kind == lastKind { return lastKindID }
+        let slot = Self.kindSlot(kind)
+        let cached = kindCache[slot]
+        if cached.id >= 0 && cached.kind == kind {
+            lastKind = kind
+            lastKindID = cached.id
+            return cached.id
+        }
         let id: Int64
         if let known = kindIDs[kind] {
             id = known
@@ -662,6 +706,7 @@ public final class RunWriter {
                     reason: reasonCodes[Int(kind.reason)], category: categoryCodes[Int(kind.category)],
                     procID: kind.procID >= 0 ? kind.procID : nil, threadID: kind.threadID >= 0 ? kind.threadID : nil))
         }
+        kindCache[slot] = KindSlot(kind: kind, id: id)
         lastKind = kind
         lastKindID = id
         return id
