@@ -293,6 +293,27 @@ final class EvTable: @unchecked Sendable {
         extraLock.deallocate()
     }
 
+    /// A table with the same contents (the tables' storage shared, copy-on-write), its own reference count and
+    /// its own lock: `Event.detachTables`.
+    func detachedCopy() -> EvTable {
+        let copy = EvTable()
+        copy.freq = freq
+        copy.hasClockSnapshot = hasClockSnapshot
+        copy.snapTime = snapTime
+        copy.snapMono = snapMono
+        copy.snapWall = snapWall
+        copy.strings = strings
+        copy.stacks = stacks
+        copy.pcs = pcs
+        pthread_mutex_lock(extraLock)
+        copy.extraStrings = extraStrings
+        copy.extraStringIDs = extraStringIDs
+        copy.nextExtra = nextExtra
+        pthread_mutex_unlock(extraLock)
+        copy.expBatches = expBatches
+        return copy
+    }
+
     /// Go's `addExtraString`: a unique ID for s in this table ("" is always 0).
     func addExtraString(_ s: String) -> ExtraStringID {
         if s.isEmpty { return ExtraStringID(0) }

@@ -63,6 +63,8 @@ final class ReadAheadStream: TraceEventStream {
                     chunk.final = true
                     chunk.error = error
                 }
+                // The ingest thread counts references on tables only it touches from here on.
+                Event.detachTables(&chunk.events)
                 chunk.bytes = stream.bytesConsumed
                 if chunk.final { chunk.damage = stream.damage }
                 final = chunk.final
