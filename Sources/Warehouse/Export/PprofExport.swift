@@ -397,28 +397,21 @@ public enum PprofExport {
                 SELECT m.goid, m.start_ns, m.end_ns, m.stack_id, m.category, g.start_function,
                     g.started_ns, coalesce(g.ended_ns, (SELECT end_ns FROM run)) AS g_end, g.ended_ns
                 FROM merged m JOIN goroutines g ON g.run_id = :run_id AND g.goid = m.goid
-                WHERE :function IS NULL OR g.start_function = :function
+                WHERE (:function IS NULL OR g.start_function = :function)
+                    -- Open at the end of the trace (Go counts an interval only when it ends): the goroutine did not
+                    -- end then.
+                    AND NOT (m.end_ns >= (SELECT end_ns FROM run) AND (g.ended_ns IS NULL OR g.ended_ns > m.end_ns))
             ),
-            -- With region windows, Go's region profiles: the goroutine's [first run, end] does not clip (only the
-            -- windows do), and an interval counts its overlap with each of its goroutine's windows.
+            -- Without region windows: each interval clipped to its goroutine's [first run, end] and the selection.
+            -- (With them, `windowedSamples` counts the overlaps: Go's region profiles clip by the windows only.)
             counted AS (
                 SELECT category, stack_id, start_function,
-                    CASE WHEN :windows IS NULL THEN
-                        min(end_ns, g_end, coalesce(:to, end_ns))
-                            - max(start_ns, coalesce(started_ns, start_ns), coalesce(:from, start_ns))
-                    ELSE (
-                        SELECT coalesce(sum(max(0,
-                            min(a.end_ns, w.end_ns, coalesce(:to, a.end_ns))
-                            - max(a.start_ns, w.start_ns, coalesce(:from, a.start_ns)))), 0)
-                        FROM windows w WHERE w.goid = a.goid)
-                    END AS ns
-                FROM attributed a
-                -- Open at the end of the trace (Go counts an interval only when it ends): the goroutine did not end then.
-                WHERE NOT (end_ns >= (SELECT end_ns FROM run) AND (ended_ns IS NULL OR ended_ns > end_ns))
+                    min(end_ns, g_end, coalesce(:to, end_ns))
+                        - max(start_ns, coalesce(started_ns, start_ns), coalesce(:from, start_ns)) AS ns
+                FROM attributed
             )
             \(perInterval ? """
                 SELECT stack_id, category, start_function, goid, start_ns, end_ns FROM attributed
-                WHERE NOT (end_ns >= (SELECT end_ns FROM run) AND (ended_ns IS NULL OR ended_ns > end_ns))
                 """ : """
                 SELECT stack_id, category, start_function, count(*), sum(ns)
                 FROM counted WHERE ns > 0 GROUP BY stack_id, category, start_function
